@@ -1,0 +1,271 @@
+"""Kiosk configuration: one INI file, validated completely at start-up.
+
+Every problem is reported as ``[section] key: what is wrong``, so a technician on
+site can fix the file without reading code. Unknown sections and keys are errors
+too: a typo must never silently fall back to a default.
+"""
+
+from __future__ import annotations
+
+import configparser
+import ipaddress
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from pathlib import Path
+from types import MappingProxyType
+from urllib.parse import urlparse
+
+import platformdirs
+
+APP_NAME = "civic-kiosk"
+SUPPORTED_LANGUAGES = ("en", "es")
+DEVICE_DRIVERS = {
+    "card": ("simulator", "pcsc"),
+    "payment": ("simulator", "zvt"),
+    "printer": ("simulator", "escpos"),
+}
+
+
+class ConfigError(ValueError):
+    """A config problem; ``str()`` names the section and key."""
+
+    def __init__(self, section: str, key: str | None, problem: str):
+        self.section, self.key, self.problem = section, key, problem
+        where = f"[{section}] {key}" if key else f"[{section}]"
+        super().__init__(f"config error in {where}: {problem}")
+
+
+def _text(value: str) -> str:
+    return value.strip()
+
+
+def _whole_number(minimum: int, maximum: int) -> Callable[[str], int]:
+    def parse(value: str) -> int:
+        try:
+            number = int(value.strip())
+        except ValueError:
+            raise ValueError(f"must be a whole number, got {value!r}") from None
+        if not minimum <= number <= maximum:
+            raise ValueError(f"must be between {minimum} and {maximum}, got {number}")
+        return number
+
+    return parse
+
+
+def _seconds(minimum: float, maximum: float) -> Callable[[str], float]:
+    def parse(value: str) -> float:
+        try:
+            number = float(value.strip())
+        except ValueError:
+            raise ValueError(f"must be a number of seconds, got {value!r}") from None
+        if not minimum <= number <= maximum:
+            raise ValueError(f"must be between {minimum:g} and {maximum:g} seconds, got {number:g}")
+        return number
+
+    return parse
+
+
+def _boolean(value: str) -> bool:
+    states = configparser.ConfigParser.BOOLEAN_STATES
+    if value.strip().lower() not in states:
+        raise ValueError(f"must be yes or no, got {value!r}")
+    return states[value.strip().lower()]
+
+
+def _one_of(*choices: str) -> Callable[[str], str]:
+    def parse(value: str) -> str:
+        if value.strip() not in choices:
+            raise ValueError(f"must be one of {', '.join(choices)}, got {value!r}")
+        return value.strip()
+
+    return parse
+
+
+def _language_list(value: str) -> tuple[str, ...]:
+    codes = tuple(code.strip() for code in value.split(",") if code.strip())
+    if not codes:
+        raise ValueError("must list at least one language")
+    unknown = [code for code in codes if code not in SUPPORTED_LANGUAGES]
+    if unknown:
+        raise ValueError(
+            f"unsupported language {unknown[0]!r}; available: {', '.join(SUPPORTED_LANGUAGES)}"
+        )
+    return codes
+
+
+def is_loopback_host(host: str | None) -> bool:
+    if not host:
+        return False
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        return False
+
+
+def _portal_url(value: str) -> str:
+    url = value.strip().rstrip("/")
+    if not url:
+        return ""
+    parsed = urlparse(url)
+    if parsed.scheme not in ("https", "http") or not parsed.hostname:
+        raise ValueError(f"must be an https:// address, got {value!r}")
+    # Plain HTTP only ever reaches this machine (demo and tests); residents' data
+    # must not cross a network unencrypted.
+    if parsed.scheme == "http" and not is_loopback_host(parsed.hostname):
+        raise ValueError("must use https:// (plain http is allowed only for loopback)")
+    return url
+
+
+def _optional_path(value: str) -> Path | None:
+    return Path(value.strip()).expanduser() if value.strip() else None
+
+
+@dataclass(frozen=True)
+class _Field:
+    parse: Callable[[str], object]
+    default: str
+
+
+SCHEMA: Mapping[str, Mapping[str, _Field]] = {
+    "kiosk": {
+        "id": _Field(_text, ""),
+        "location": _Field(_text, ""),
+        "mode": _Field(_one_of("production", "demo"), "production"),
+        "city_name": _Field(_text, "Lindenfield"),
+        "default_language": _Field(_one_of(*SUPPORTED_LANGUAGES), "en"),
+        "languages": _Field(_language_list, ", ".join(SUPPORTED_LANGUAGES)),
+        "help_phone": _Field(_text, ""),
+    },
+    "portal": {
+        "url": _Field(_portal_url, ""),
+        "token_file": _Field(_optional_path, ""),
+        "ca_bundle": _Field(_optional_path, ""),
+        "connect_timeout_s": _Field(_seconds(0.1, 30), "3.05"),
+        "read_timeout_s": _Field(_seconds(0.1, 120), "10"),
+        "retries": _Field(_whole_number(0, 10), "3"),
+        "identity_salt": _Field(_text, ""),
+    },
+    "session": {
+        "inactivity_timeout_s": _Field(_seconds(15, 3600), "90"),
+        # At least 20 s to react to the warning (kiosk-requirements item 4).
+        "warning_s": _Field(_seconds(20, 600), "30"),
+    },
+    "display": {
+        "fullscreen": _Field(_boolean, "yes"),
+        "width": _Field(_whole_number(320, 7680), "1280"),
+        "height": _Field(_whole_number(240, 4320), "800"),
+    },
+    "speech": {
+        "engine": _Field(_one_of("espeak-ng", "none"), "espeak-ng"),
+        "default_volume": _Field(_whole_number(0, 200), "100"),
+        "rate_wpm": _Field(_whole_number(80, 400), "150"),
+    },
+    "devices": {
+        kind: _Field(_one_of(*names), "simulator") for kind, names in DEVICE_DRIVERS.items()
+    },
+    "storage": {
+        "data_dir": _Field(_optional_path, ""),
+    },
+}
+
+
+@dataclass(frozen=True)
+class Config:
+    """Validated settings. ``get(section, key)`` returns the parsed value."""
+
+    values: Mapping[tuple[str, str], object]
+    source: str
+
+    def get(self, section: str, key: str):
+        return self.values[(section, key)]
+
+    @property
+    def demo(self) -> bool:
+        return self.get("kiosk", "mode") == "demo"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.get("storage", "data_dir") or Path(platformdirs.user_data_dir(APP_NAME))
+
+    def with_values(self, **changes: object) -> Config:
+        """A copy with ``section__key=value`` changes, for values known only at run
+        time (the loopback portal's address in demo mode)."""
+        values = dict(self.values)
+        for name, value in changes.items():
+            section, key = name.split("__", 1)
+            if (section, key) not in values:
+                raise KeyError(name)
+            values[(section, key)] = value
+        return Config(MappingProxyType(values), self.source)
+
+
+DEMO_OVERRIDES = {
+    "kiosk": {
+        "id": "demo-kiosk",
+        "location": "Lindenfield Central Library",
+        "mode": "demo",
+        "help_phone": "555-0100",
+    },
+    "display": {"fullscreen": "no"},
+    "portal": {"identity_salt": "demo-salt"},
+}
+
+
+def parse_config(text: str, source: str = "<string>", *, demo: bool = False) -> Config:
+    parser = configparser.ConfigParser(interpolation=None)
+    if demo:
+        parser.read_dict(DEMO_OVERRIDES)
+    try:
+        parser.read_string(text, source=source)
+    except configparser.Error as error:
+        raise ConfigError("file", None, f"{source} is not a valid INI file: {error}") from None
+    return _validate(parser, source)
+
+
+def load_config(path: str | Path | None, *, demo: bool = False) -> Config:
+    """Load ``path`` (None: defaults only, for demo mode) and validate it."""
+    if path is None:
+        return parse_config("", "<defaults>", demo=demo)
+    path = Path(path)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as error:
+        raise ConfigError("file", None, f"cannot read {path}: {error.strerror}") from None
+    return parse_config(text, str(path), demo=demo)
+
+
+def _validate(parser: configparser.ConfigParser, source: str) -> Config:
+    values: dict[tuple[str, str], object] = {}
+    for section in parser.sections():
+        if section not in SCHEMA:
+            raise ConfigError(section, None, f"unknown section; known: {', '.join(SCHEMA)}")
+        for key in parser[section]:
+            if key not in SCHEMA[section]:
+                raise ConfigError(section, key, f"unknown key; known: {', '.join(SCHEMA[section])}")
+    for section, fields in SCHEMA.items():
+        for key, field in fields.items():
+            raw = parser.get(section, key, fallback=field.default)
+            try:
+                values[(section, key)] = field.parse(raw)
+            except ValueError as error:
+                raise ConfigError(section, key, str(error)) from None
+    _check_consistency(values)
+    return Config(MappingProxyType(values), source)
+
+
+def _check_consistency(values: Mapping[tuple[str, str], object]) -> None:
+    if values[("kiosk", "default_language")] not in values[("kiosk", "languages")]:
+        raise ConfigError("kiosk", "default_language", "must be one of [kiosk] languages")
+    timeout, warning = values[("session", "inactivity_timeout_s")], values[("session", "warning_s")]
+    if warning >= timeout:
+        raise ConfigError("session", "warning_s", "must be shorter than inactivity_timeout_s")
+    if values[("kiosk", "mode")] == "production":
+        for section, key in (("kiosk", "id"), ("portal", "url"), ("portal", "token_file")):
+            if not values[(section, key)]:
+                raise ConfigError(section, key, "is required in production mode")
+        if values[("portal", "url")].startswith("http://"):
+            raise ConfigError("portal", "url", "must use https:// in production mode")
+        if not values[("portal", "identity_salt")]:
+            raise ConfigError("portal", "identity_salt", "is required in production mode")

@@ -1,0 +1,398 @@
+"""The kiosk's brain, free of Kivy: screens show its state and forward intents.
+
+Every intent (start, search, switch language, toggle speech...) is a method here,
+and every change is announced to subscribers by topic. The Kivy layer subscribes
+and redraws; tests drive this class directly, with a fake clock, no display.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from kiosk.catalogue import Catalogue, CatalogueError, Service
+from kiosk.config import Config
+from kiosk.i18n import LANGUAGE_NAMES, N_, Translator, pick
+from kiosk.portal_client import PortalClient, PortalError
+from kiosk.session import ResidentSession, TimeoutEvent
+from kiosk.speech import SilentSpeaker, Speaker
+from kiosk.theme import Theme
+
+log = logging.getLogger(__name__)
+
+ATTRACT, HOME, HELP, COMING_SOON = "attract", "home", "help", "coming_soon"
+# Services with a screen of their own at this kiosk; the rest are honest about it.
+BUILT_SERVICES = {"help": HELP}
+CATALOGUE_CACHE_KEY = "catalogue"
+CATALOGUE_REFRESH_S = 300
+
+Background = Callable[[Callable[[], object], Callable[[object, Exception | None], None]], None]
+
+
+def run_in_thread(call_soon: Callable[[Callable[[], None]], None]) -> Background:
+    """Run work off the UI thread and deliver its result back through call_soon."""
+
+    def background(work, done):
+        def runner():
+            try:
+                result, error = work(), None
+            except Exception as exc:  # delivered to done(), which decides
+                result, error = None, exc
+            call_soon(lambda: done(result, error))
+
+        threading.Thread(target=runner, name="kiosk-work", daemon=True).start()
+
+    return background
+
+
+def run_now(work, done) -> None:
+    """Synchronous stand-in for run_in_thread, for tests and tools."""
+    try:
+        result, error = work(), None
+    except Exception as exc:
+        result, error = None, exc
+    done(result, error)
+
+
+@dataclass
+class CatalogueStatus:
+    state: str = "loading"  # loading | ready | unavailable
+    from_cache: bool = False
+    loaded_at: float | None = None
+    error: str = ""
+
+
+class KioskModel:
+    def __init__(
+        self,
+        config: Config,
+        *,
+        portal: PortalClient | None = None,
+        speaker: Speaker | None = None,
+        cache=None,
+        clock: Callable[[], float] = time.monotonic,
+        background: Background = run_now,
+    ):
+        self.config = config
+        self.portal = portal
+        self.speaker = speaker or SilentSpeaker()
+        self.cache = cache
+        self._clock = clock
+        self._background = background
+        self.languages: tuple[str, ...] = config.get("kiosk", "languages")
+        self.translator = Translator(config.get("kiosk", "default_language"))
+        self.session = ResidentSession(
+            default_language=config.get("kiosk", "default_language"),
+            inactivity_timeout_s=config.get("session", "inactivity_timeout_s"),
+            warning_s=config.get("session", "warning_s"),
+            default_volume=config.get("speech", "default_volume"),
+            clock=clock,
+        )
+        self.screen = ATTRACT
+        self._return_screen = HOME
+        self.selected_service: Service | None = None
+        self.search_query = ""
+        self.catalogue: Catalogue | None = None
+        self.catalogue_status = CatalogueStatus()
+        self.online: bool | None = None
+        self._observers: list[Callable[[str], None]] = []
+        self.last_spoken = ""
+
+    # Observation -------------------------------------------------------------
+
+    def subscribe(self, observer: Callable[[str], None]) -> None:
+        self._observers.append(observer)
+
+    def _changed(self, *topics: str) -> None:
+        for topic in topics:
+            for observer in list(self._observers):
+                observer(topic)
+
+    # Reading state -----------------------------------------------------------
+
+    def _(self, message: str) -> str:
+        return self.translator.gettext(message)
+
+    @property
+    def language(self) -> str:
+        return self.session.preferences.language
+
+    @property
+    def theme(self) -> Theme:
+        return self.session.preferences.theme
+
+    @property
+    def speech_on(self) -> bool:
+        return self.session.preferences.speech
+
+    @property
+    def demo(self) -> bool:
+        return self.config.demo
+
+    def city_name(self) -> str:
+        if self.catalogue:
+            return pick(self.catalogue.city_name, self.language)
+        return self.config.get("kiosk", "city_name")
+
+    def help_contact(self) -> str:
+        phone = self.config.get("kiosk", "help_phone")
+        if self.catalogue and pick(self.catalogue.help_contact, self.language):
+            return pick(self.catalogue.help_contact, self.language)
+        if phone:
+            return self._("Call {phone} for help.").format(phone=phone)
+        return ""
+
+    def visible_groups(self) -> list[tuple[str, list[Service]]]:
+        if not self.catalogue:
+            return []
+        services = self.catalogue.search(self.search_query, self.language)
+        return [
+            (pick(category.title, self.language), members)
+            for category, members in self.catalogue.grouped(services)
+        ]
+
+    def service_title(self, service: Service) -> str:
+        return pick(service.title, self.language)
+
+    def service_summary(self, service: Service) -> str:
+        return pick(service.summary, self.language)
+
+    # Intents -----------------------------------------------------------------
+
+    def start_session(self) -> None:
+        if not self.session.active:
+            self.session.start()
+        self._go(HOME)
+
+    def user_activity(self) -> None:
+        self.session.record_activity()
+
+    def choose_language(self, language: str) -> None:
+        if language not in self.languages:
+            raise ValueError(f"language {language!r} is not offered at this kiosk")
+        self._ensure_session()
+        self.session.preferences.language = language
+        self.translator.set_language(language)
+        self._changed("language")
+        self._speak_screen()
+
+    def choose_language_and_start(self, language: str) -> None:
+        self.choose_language(language)
+        self.start_session()
+
+    def toggle_large_text(self) -> None:
+        self._set_theme(self.theme.toggled(large_text=True))
+
+    def toggle_high_contrast(self) -> None:
+        self._set_theme(self.theme.toggled(high_contrast=True))
+
+    def _set_theme(self, theme: Theme) -> None:
+        self._ensure_session()
+        self.session.preferences.theme = theme
+        self._changed("theme")
+
+    def toggle_speech(self) -> None:
+        self._ensure_session()
+        preferences = self.session.preferences
+        preferences.speech = not preferences.speech
+        if preferences.speech:
+            self.speaker.set_volume(preferences.volume)
+            self._speak_screen()
+        else:
+            self.speaker.stop()
+        self._changed("speech")
+
+    def repeat_speech(self) -> None:
+        if self.speech_on:
+            self._speak_screen()
+
+    def set_search(self, query: str) -> None:
+        self.session.record_activity()
+        if query != self.search_query:
+            self.search_query = query
+            self.session.remember("home.search", query)
+            self._changed("search")
+
+    def open_service(self, service_id: str) -> None:
+        service = self.catalogue.service(service_id) if self.catalogue else None
+        if service is None:
+            raise KeyError(service_id)
+        self.selected_service = service
+        self._go(BUILT_SERVICES.get(service_id, COMING_SOON))
+
+    def open_help(self) -> None:
+        self._ensure_session()
+        if self.screen != HELP:
+            self._return_screen = self.screen if self.screen != ATTRACT else HOME
+        self._go(HELP)
+
+    def close_help(self) -> None:
+        self._go(self._return_screen)
+
+    def go_home(self) -> None:
+        self.selected_service = None
+        self._go(HOME)
+
+    def more_time(self) -> None:
+        self.session.extend()
+        self._changed("timeout")
+        self._speak_screen()
+
+    def end_session(self, reason: str = "finished") -> None:
+        """Wipe everything personal and return to the attract screen."""
+        log.info("session ended (%s) after %d extension(s)", reason, self.session.extensions)
+        self.speaker.stop()
+        self.session.wipe()
+        self.speaker.set_volume(self.session.preferences.volume)
+        self.translator.set_language(self.session.preferences.language)
+        self.search_query = ""
+        self.selected_service = None
+        self._return_screen = HOME
+        self.screen = ATTRACT
+        self._changed("language", "theme", "speech", "search", "timeout", "screen")
+        self._refresh_catalogue_if_stale()
+
+    def tick(self) -> None:
+        event = self.session.tick()
+        if event is TimeoutEvent.WARN:
+            self._changed("timeout")
+            self._say(self.timeout_warning_text())
+        elif event is TimeoutEvent.EXPIRE:
+            self.end_session("timeout")
+        elif self.session.warning:
+            self._changed("timeout_countdown")
+
+    def _ensure_session(self) -> None:
+        if not self.session.active:
+            self.session.start()
+
+    def _go(self, screen: str) -> None:
+        self.session.record_activity()
+        self.screen = screen
+        self._changed("screen")
+        self._speak_screen()
+
+    # Catalogue ---------------------------------------------------------------
+
+    def load_catalogue(self) -> None:
+        if self.portal is None:
+            self._use_cached_catalogue("no portal configured")
+            return
+        self._background(self.portal.catalogue, self._catalogue_arrived)
+
+    def _catalogue_arrived(self, document, error: Exception | None) -> None:
+        if error is None:
+            try:
+                self.catalogue = Catalogue.from_portal(document)
+            except CatalogueError as bad:
+                error = bad
+        if error is not None:
+            if not isinstance(error, PortalError | CatalogueError):
+                raise error
+            log.warning("catalogue not loaded from the portal: %s", error)
+            self.online = not isinstance(error, PortalError) or error.status is not None
+            self._use_cached_catalogue(str(error))
+        else:
+            self.online = True
+            if self.cache is not None:
+                self.cache.put(CATALOGUE_CACHE_KEY, document)
+            self.catalogue_status = CatalogueStatus("ready", loaded_at=self._clock())
+        self._changed("catalogue", "online")
+
+    def _use_cached_catalogue(self, reason: str) -> None:
+        cached = self.cache.get(CATALOGUE_CACHE_KEY) if self.cache is not None else None
+        if cached is not None:
+            try:
+                self.catalogue = Catalogue.from_portal(cached.value)
+                self.catalogue_status = CatalogueStatus(
+                    "ready", from_cache=True, loaded_at=self._clock(), error=reason
+                )
+                return
+            except CatalogueError as error:
+                log.error("cached catalogue unusable: %s", error)
+        if self.catalogue is None:
+            self.catalogue_status = CatalogueStatus("unavailable", error=reason)
+
+    def _refresh_catalogue_if_stale(self) -> None:
+        status = self.catalogue_status
+        stale = status.loaded_at is None or self._clock() - status.loaded_at > CATALOGUE_REFRESH_S
+        if status.state != "loading" and (stale or status.from_cache):
+            self.load_catalogue()
+
+    # Speech ------------------------------------------------------------------
+
+    def _say(self, text: str) -> None:
+        if self.speech_on and text:
+            self.last_spoken = text
+            self.speaker.say(text, self.language)
+
+    def _speak_screen(self) -> None:
+        self._say(self.describe())
+
+    def describe(self) -> str:
+        """The current screen as one spoken text, in the resident's language."""
+        _ = self._
+        if self.session.warning:
+            return self.timeout_warning_text()
+        if self.screen == ATTRACT:
+            languages = ", ".join(LANGUAGE_NAMES[code] for code in self.languages)
+            return " ".join(
+                [
+                    self.city_name() + ".",
+                    _("Touch the screen to start."),
+                    _("Languages:"),
+                    languages,
+                ]
+            )
+        if self.screen == HOME:
+            parts = [_("Choose a service.")]
+            for category, services in self.visible_groups():
+                titles = ", ".join(self.service_title(s) for s in services)
+                parts.append(f"{category}: {titles}.")
+            if not self.visible_groups():
+                parts.append(self.empty_catalogue_text())
+            parts.append(_("You can search by typing a word."))
+            return " ".join(parts)
+        if self.screen == COMING_SOON and self.selected_service:
+            return " ".join([self.service_title(self.selected_service) + ".", _(COMING_SOON_TEXT)])
+        if self.screen == HELP:
+            return " ".join([_("Help."), *[_(line) for line in HELP_LINES], self.help_contact()])
+        return ""
+
+    def empty_catalogue_text(self) -> str:
+        if self.catalogue_status.state == "loading":
+            return self._("Loading services…")
+        if self.catalogue is None:
+            return self._("Services are not available right now. Please ask staff for help.")
+        return self._("No service matches your search. Try another word.")
+
+    def timeout_warning_text(self) -> str:
+        seconds = round(self.session.seconds_left())
+        return " ".join(
+            [
+                self._("Do you need more time?"),
+                self.translator.ngettext(
+                    "This session will end in {n} second.",
+                    "This session will end in {n} seconds.",
+                    seconds,
+                ).format(n=seconds),
+                self._("Touch More time to continue."),
+            ]
+        )
+
+
+COMING_SOON_TEXT = N_(
+    "This service is not available at this kiosk yet. You can use it on the city's website, "
+    "or ask staff at the front desk."
+)
+HELP_LINES = (
+    N_("Touch a service to start it. Touch Back to go back."),
+    N_("Touch Speech to hear the screen read aloud."),
+    N_("Touch Larger text to make the words bigger."),
+    N_("Touch Contrast for white and yellow text on black."),
+    N_("Touch Finish when you are done. We clear your information."),
+    N_("Staff at the front desk can help you."),
+)

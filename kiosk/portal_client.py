@@ -1,0 +1,199 @@
+"""The kiosk's only way to talk to the city's portal.
+
+One requests Session: explicit timeouts on every call, TLS verification always
+on, the device's bearer token, and urllib3 retries with backoff for idempotent
+calls only. A POST is never retried here once it may have reached the server;
+the offline queue owns that, with idempotency keys. Failures become typed
+exceptions carrying a plain-language message for the resident.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from pathlib import Path
+
+import requests
+from requests.adapters import HTTPAdapter
+from urllib3.exceptions import ReadTimeoutError
+from urllib3.util.retry import Retry
+
+from kiosk.i18n import N_
+
+log = logging.getLogger(__name__)
+USER_AGENT = "civic-kiosk/0.1"
+
+
+class PortalError(Exception):
+    """Base of every portal failure. ``user_message`` is an untranslated msgid."""
+
+    user_message = N_("The city's online service is not answering. Please try again later.")
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        fields: Mapping[str, str] | None = None,
+    ):
+        super().__init__(message)
+        self.status, self.code, self.fields = status, code, dict(fields or {})
+
+
+class PortalUnavailable(PortalError):
+    """Network down, portal down, or a 5xx after retries: worth trying later."""
+
+
+class PortalTimeout(PortalUnavailable):
+    user_message = N_("The city's online service is taking too long. Please try again later.")
+
+
+class PortalAuthError(PortalError):
+    user_message = N_("This kiosk cannot sign in to the city's service. Please ask staff for help.")
+
+
+class PortalNotFound(PortalError):
+    user_message = N_("We could not find that. Please check the number and try again.")
+
+
+class PortalRejected(PortalError):
+    """The portal refused the request as invalid (4xx); ``fields`` says why."""
+
+    user_message = N_("The city's service could not accept this. Please check what you entered.")
+
+
+class PortalConflict(PortalError):
+    user_message = N_("This was already done. Please check your receipt or ask staff for help.")
+
+
+class PortalBadResponse(PortalError):
+    """The portal answered something we cannot understand: never guess at it."""
+
+
+def _retry_policy(retries: int) -> Retry:
+    return Retry(
+        total=retries,
+        connect=retries,
+        read=retries,
+        status=retries,
+        backoff_factor=0.3,
+        backoff_jitter=0.2,
+        status_forcelist=(500, 502, 503, 504),
+        allowed_methods=frozenset({"GET", "HEAD", "OPTIONS"}),
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+
+
+class PortalClient:
+    def __init__(
+        self,
+        base_url: str,
+        token: str,
+        *,
+        connect_timeout_s: float = 3.05,
+        read_timeout_s: float = 10.0,
+        retries: int = 3,
+        ca_bundle: Path | None = None,
+    ):
+        self.base_url = base_url.rstrip("/")
+        self.timeout = (connect_timeout_s, read_timeout_s)
+        self.session = requests.Session()
+        adapter = HTTPAdapter(max_retries=_retry_policy(retries))
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
+        self.session.headers.update(
+            {
+                "Authorization": f"Bearer {token}",
+                "User-Agent": USER_AGENT,
+                "Accept": "application/json",
+            }
+        )
+        self._verify: bool | str = str(ca_bundle) if ca_bundle else True
+
+    def close(self) -> None:
+        self.session.close()
+
+    def request(self, method: str, path: str, **kwargs):
+        url = f"{self.base_url}{path}"
+        try:
+            response = self.session.request(
+                method, url, timeout=self.timeout, verify=self._verify, **kwargs
+            )
+        except requests.Timeout as error:
+            raise PortalTimeout(f"{method} {path}: timed out") from error
+        except requests.exceptions.RetryError as error:
+            raise PortalUnavailable(f"{method} {path}: gave up after retries") from error
+        except requests.exceptions.SSLError as error:
+            log.error("TLS verification failed for %s: check the portal certificate", self.base_url)
+            raise PortalUnavailable(f"{method} {path}: TLS verification failed") from error
+        except requests.ConnectionError as error:
+            # Read timeouts that exhausted the retries arrive wrapped as a
+            # ConnectionError; the resident should still hear "too long".
+            reason = getattr(error.args[0], "reason", None) if error.args else None
+            if isinstance(reason, ReadTimeoutError):
+                raise PortalTimeout(f"{method} {path}: timed out") from error
+            raise PortalUnavailable(f"{method} {path}: cannot connect") from error
+        return self._decode(method, path, response)
+
+    @staticmethod
+    def _decode(method: str, path: str, response: requests.Response):
+        try:
+            body = response.json() if response.content else None
+        except ValueError:
+            body = None
+            if response.ok:
+                raise PortalBadResponse(
+                    f"{method} {path}: answer is not JSON", status=response.status_code
+                ) from None
+        if response.ok:
+            return body
+        error = (body or {}).get("error", {}) if isinstance(body, dict) else {}
+        code, message = error.get("code"), error.get("message") or response.reason
+        details = {"status": response.status_code, "code": code, "fields": error.get("fields")}
+        text = f"{method} {path}: {response.status_code} {message}"
+        status = response.status_code
+        if status in (401, 403):
+            raise PortalAuthError(text, **details)
+        if status == 404:
+            raise PortalNotFound(text, **details)
+        if status == 409:
+            raise PortalConflict(text, **details)
+        if 400 <= status < 500:
+            raise PortalRejected(text, **details)
+        raise PortalUnavailable(text, **details)
+
+    def get(self, path: str, **params):
+        return self.request("GET", path, params=params or None)
+
+    # The portal's kiosk API -------------------------------------------------
+
+    def health(self) -> dict:
+        return self.get("/api/v1/health")
+
+    def catalogue(self) -> dict:
+        document = self.get("/api/v1/catalogue")
+        if not isinstance(document, dict):
+            raise PortalBadResponse("catalogue: expected an object")
+        return document
+
+    def bills_by_number(self, number: str) -> list[dict]:
+        return self._bills(self.get("/api/v1/bills", number=number))
+
+    def bills_by_identity(self, profile: str, id_hash: str) -> list[dict]:
+        return self._bills(self.get("/api/v1/bills/by-identity", profile=profile, id_hash=id_hash))
+
+    def create_payment(self, payment: Mapping[str, object], *, idempotency_key: str) -> dict:
+        return self.request(
+            "POST",
+            "/api/v1/payments",
+            json=dict(payment),
+            headers={"Idempotency-Key": idempotency_key},
+        )
+
+    @staticmethod
+    def _bills(document) -> list[dict]:
+        if not isinstance(document, dict) or not isinstance(document.get("bills"), list):
+            raise PortalBadResponse("bills: expected {'bills': [...]}")
+        return document["bills"]

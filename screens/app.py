@@ -1,0 +1,152 @@
+"""The Kivy application: a thin skin over kiosk.model.KioskModel.
+
+It mirrors the model's state into Kivy properties (language, theme, speech) so
+the KV rules redraw themselves, and forwards every tap to a model intent.
+Importing this module needs screens.bootstrap.configure_kivy() to have run.
+"""
+
+from __future__ import annotations
+
+import logging
+from pathlib import Path
+
+from kivy.app import App
+from kivy.clock import Clock
+from kivy.core.window import Window
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
+from kivy.uix.boxlayout import BoxLayout
+from kivy.uix.screenmanager import FadeTransition, NoTransition, ScreenManager
+
+from kiosk.model import KioskModel
+from kiosk.theme import STANDARD
+from screens import widgets  # noqa: F401 - registers the shared widget rules
+from screens.attract import AttractScreen
+from screens.bar import AccessibilityBar  # noqa: F401 - used in app.kv
+from screens.coming_soon import ComingSoonScreen
+from screens.help import HelpScreen
+from screens.home import HomeScreen
+from screens.timeout_warning import TimeoutWarning
+
+log = logging.getLogger(__name__)
+Builder.load_file(str(Path(__file__).with_name("app.kv")))
+
+SCREEN_CLASSES = (AttractScreen, HomeScreen, ComingSoonScreen, HelpScreen)
+
+
+class KioskRoot(BoxLayout):
+    pass
+
+
+class KioskApp(App):
+    lang = StringProperty("en")
+    palette = ObjectProperty(STANDARD)
+    font_scale = NumericProperty(1.0)
+    high_contrast = BooleanProperty(False)
+    large_text = BooleanProperty(False)
+    speech_on = BooleanProperty(False)
+    rtl = BooleanProperty(False)
+    demo = BooleanProperty(False)
+    session_active = BooleanProperty(False)
+    city_name = StringProperty("")
+
+    def __init__(self, model: KioskModel, *, animate: bool = True, **kwargs):
+        super().__init__(**kwargs)
+        self.model = model
+        self.animate = animate
+        self.title = "Civic Kiosk"
+        self.timeout_warning: TimeoutWarning | None = None
+        self.first_frame_callbacks: list = []
+
+    # KV helpers --------------------------------------------------------------
+
+    def tr(self, message: str, *_bindings) -> str:
+        """Translate; KV passes app.lang as a binding so text follows switches."""
+        return self.model._(message)
+
+    # Life cycle --------------------------------------------------------------
+
+    def build(self):
+        Window.bind(on_request_close=self._refuse_close)
+        Window.bind(on_touch_down=self._activity, on_key_down=self._key_activity)
+        self.root_widget = KioskRoot()
+        manager: ScreenManager = self.root_widget.ids.screens
+        manager.transition = FadeTransition(duration=0.15) if self.animate else NoTransition()
+        for screen_class in SCREEN_CLASSES:
+            manager.add_widget(screen_class())
+        self.timeout_warning = TimeoutWarning()
+        self.model.subscribe(self._on_model_change)
+        self._sync_all()
+        self.model.load_catalogue()
+        Clock.schedule_interval(lambda _dt: self.model.tick(), 1.0)
+        Clock.schedule_once(self._first_frame, 0)
+        return self.root_widget
+
+    def _first_frame(self, _dt) -> None:
+        for callback in self.first_frame_callbacks:
+            callback()
+
+    @staticmethod
+    def _refuse_close(*_args, **_kwargs) -> bool:
+        # A resident must never reach the desktop; technicians use SSH or the
+        # technician screen. Returning True tells Kivy the request was handled.
+        log.info("window close request ignored (kiosk mode)")
+        return True
+
+    def _activity(self, *_args) -> None:
+        self.model.user_activity()
+
+    def _key_activity(self, *_args) -> None:
+        self.model.user_activity()
+
+    # Model → Kivy ------------------------------------------------------------
+
+    def screen(self, name: str):
+        return self.root_widget.ids.screens.get_screen(name)
+
+    def _sync_all(self) -> None:
+        for topic in ("language", "theme", "speech", "catalogue", "screen", "timeout"):
+            self._on_model_change(topic)
+
+    def _on_model_change(self, topic: str) -> None:
+        model = self.model
+        if topic == "language":
+            self.lang = model.language
+            self.rtl = model.translator.right_to_left
+            self._refresh_screens()
+        elif topic == "theme":
+            self.palette = model.theme.palette
+            self.font_scale = model.theme.font_scale
+            self.high_contrast = model.theme.high_contrast
+            self.large_text = model.theme.large_text
+            self._refresh_screens()
+        elif topic == "speech":
+            self.speech_on = model.speech_on
+        elif topic in ("catalogue", "search"):
+            self.city_name = model.city_name()
+            self._refresh_screens()
+        elif topic == "screen":
+            manager = self.root_widget.ids.screens
+            self.screen(model.screen).refresh()
+            manager.current = model.screen
+            self.session_active = model.session.active
+        elif topic in ("timeout", "timeout_countdown"):
+            self._sync_timeout_warning()
+        self.demo = model.demo
+        self.session_active = model.session.active
+
+    def _refresh_screens(self) -> None:
+        for screen in self.root_widget.ids.screens.screens:
+            screen.refresh()
+        self._sync_timeout_warning()
+
+    def _sync_timeout_warning(self) -> None:
+        warning = self.timeout_warning
+        if warning is None:
+            return
+        if self.model.session.warning:
+            warning.refresh()
+            if not warning.is_open:
+                warning.open(animation=False)
+        elif warning.is_open:
+            warning.dismiss(animation=False)

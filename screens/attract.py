@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.lang import Builder
+
+from kiosk.i18n import LANGUAGE_NAMES
+from screens.base import KioskScreen
+from screens.widgets import KioskButton
+
+Builder.load_file(str(Path(__file__).with_name("attract.kv")))
+
+
+class AttractScreen(KioskScreen):
+    def on_kv_post(self, _base_widget) -> None:
+        row = self.ids.languages
+        for code in self.model.languages:
+            button = KioskButton(text=LANGUAGE_NAMES[code], action=f"start:{code}")
+            button.bind(on_release=lambda _b, code=code: self.model.choose_language_and_start(code))
+            row.add_widget(button)
+
+    def on_touch_up(self, touch):
+        # Anywhere on the screen starts, not only the big button: the attract
+        # screen is for people who have not yet worked out what to touch.
+        if super().on_touch_up(touch):
+            return True
+        if self.collide_point(*touch.pos) and self.manager and self.manager.current == self.name:
+            self.model.start_session()
+            return True
+        return False

@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, StringProperty
+from kivy.uix.gridlayout import GridLayout
+from kivy.uix.label import Label
+from kivy.utils import escape_markup
+
+from screens.base import KioskScreen
+from screens.keyboard import OnScreenKeyboard, apply_key  # noqa: F401 - used in home.kv
+from screens.widgets import KioskButton
+
+Builder.load_file(str(Path(__file__).with_name("home.kv")))
+
+
+class ServiceButton(KioskButton):
+    service_id = StringProperty("")
+
+
+class HomeScreen(KioskScreen):
+    keyboard_shown = BooleanProperty(False)
+    empty_text = StringProperty("")
+
+    def refresh(self) -> None:
+        search = self.ids.search
+        if search.text != self.model.search_query:
+            search.text = self.model.search_query
+        self._fill_services()
+
+    def _fill_services(self) -> None:
+        listing = self.ids.services
+        listing.clear_widgets()
+        groups = self.model.visible_groups()
+        self.empty_text = "" if groups else self.model.empty_catalogue_text()
+        summary_size = round(18 * self.model.theme.font_scale)
+        for category, services in groups:
+            listing.add_widget(CategoryHeading(text=category))
+            grid = GridLayout(cols=2, spacing=12, size_hint_y=None)
+            grid.bind(minimum_height=grid.setter("height"))
+            for service in services:
+                title = escape_markup(self.model.service_title(service))
+                summary = escape_markup(self.model.service_summary(service))
+                button = ServiceButton(
+                    text=f"[b]{title}[/b]\n[size={summary_size}]{summary}[/size]",
+                    markup=True,
+                    service_id=service.id,
+                    action=f"service:{service.id}",
+                )
+                button.bind(on_release=lambda b: self.model.open_service(b.service_id))
+                grid.add_widget(button)
+            listing.add_widget(grid)
+
+    def on_search_text(self, text: str) -> None:
+        self.model.set_search(text)
+
+    def on_key(self, key: str) -> None:
+        self.ids.search.text = apply_key(self.ids.search.text, key)
+
+    def toggle_keyboard(self) -> None:
+        self.keyboard_shown = not self.keyboard_shown
+
+    def on_leave(self, *_args) -> None:
+        self.keyboard_shown = False
+
+
+class CategoryHeading(Label):
+    pass

@@ -1,0 +1,73 @@
+"""``main.py --tour DIR``: visit every screen in every language, one PNG each.
+
+The tour drives the real app through model intents, exactly as taps would, and
+waits a few frames before each screenshot so the picture shows the new state.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+from kivy.clock import Clock
+from kivy.core.window import Window
+
+log = logging.getLogger(__name__)
+FRAMES_BEFORE_SHOT = 3
+
+
+def tour_steps(model) -> Iterator[str]:
+    """Yields a picture name whenever the screen is ready to be photographed."""
+    for language in model.languages:
+        model.end_session("tour")
+        model.translator.set_language(language)
+        model.session.preferences.language = language
+        model._changed("language")
+        yield f"{language}-01-attract"
+        model.choose_language_and_start(language)
+        yield f"{language}-02-home"
+        model.set_search("bill" if language == "en" else "factura")
+        yield f"{language}-03-home-search"
+        model.set_search("")
+        model.open_service("pay_bill")
+        yield f"{language}-04-coming-soon"
+        model.open_help()
+        yield f"{language}-05-help"
+        model.go_home()
+        model.session._last_activity -= model.session.seconds_left() - 25
+        model.tick()
+        yield f"{language}-06-timeout-warning"
+        model.more_time()
+        model.toggle_large_text()
+        model.toggle_high_contrast()
+        yield f"{language}-07-home-large-high-contrast"
+    model.end_session("tour")
+
+
+def run_tour(app, out_dir: Path, on_done) -> None:
+    out_dir.mkdir(parents=True, exist_ok=True)
+    steps = tour_steps(app.model)
+    written: list[Path] = []
+
+    def next_step(_dt=None) -> None:
+        try:
+            name = next(steps)
+        except StopIteration:
+            on_done(written)
+            return
+        wait_then_shoot(name, FRAMES_BEFORE_SHOT)
+
+    def wait_then_shoot(name: str, frames: int) -> None:
+        if frames:
+            Clock.schedule_once(lambda _dt: wait_then_shoot(name, frames - 1), 0)
+            return
+        target = out_dir / f"{name}.png"
+        produced = Window.screenshot(name=str(out_dir / f".{name}-{{:04d}}.png"))
+        os.replace(produced, target)
+        written.append(target)
+        log.info("tour: wrote %s", target)
+        next_step()
+
+    next_step()

@@ -1,0 +1,95 @@
+import pytest
+
+from kiosk.config import ConfigError, load_config, parse_config
+
+PRODUCTION = """
+[kiosk]
+id = lib-central-01
+[portal]
+url = https://portal.lindenfield.example
+token_file = /etc/civic-kiosk/token
+identity_salt = s3cret
+"""
+
+
+def test_demo_needs_no_file():
+    config = load_config(None, demo=True)
+    assert config.demo
+    assert config.get("session", "warning_s") >= 20
+    assert config.get("display", "fullscreen") is False
+
+
+def test_production_defaults_are_locked_down():
+    config = parse_config(PRODUCTION)
+    assert not config.demo
+    assert config.get("display", "fullscreen") is True
+    assert config.get("portal", "url") == "https://portal.lindenfield.example"
+
+
+@pytest.mark.parametrize(
+    ("extra", "section", "key", "words"),
+    [
+        ("[session]\nwarning_s = 5\n", "session", "warning_s", "between 20"),
+        ("[session]\nwarning_s = soon\n", "session", "warning_s", "number of seconds"),
+        (
+            "[session]\ninactivity_timeout_s = 40\nwarning_s = 40\n",
+            "session",
+            "warning_s",
+            "shorter",
+        ),
+        ("[display]\nfullscreen = maybe\n", "display", "fullscreen", "yes or no"),
+        ("[display]\nwidth = wide\n", "display", "width", "whole number"),
+        ("[kiosk]\nlanguages = en, xx\n", "kiosk", "languages", "unsupported language 'xx'"),
+        (
+            "[kiosk]\ndefault_language = es\nlanguages = en\n",
+            "kiosk",
+            "default_language",
+            "languages",
+        ),
+        ("[devices]\npayment = cash-drawer\n", "devices", "payment", "simulator, zvt"),
+        ("[speech]\nvolum = 3\n", "speech", "volum", "unknown key"),
+        ("[portal]\nretries = -1\n", "portal", "retries", "between 0 and 10"),
+    ],
+)
+def test_bad_values_name_the_key(extra, section, key, words):
+    with pytest.raises(ConfigError) as caught:
+        parse_config(extra, demo=True)
+    assert caught.value.section == section
+    assert caught.value.key == key
+    assert f"[{section}] {key}" in str(caught.value)
+    assert words in str(caught.value)
+
+
+def test_unknown_section_is_an_error():
+    with pytest.raises(ConfigError, match=r"\[printers\]: unknown section"):
+        parse_config(PRODUCTION + "[printers]\nx = 1\n")
+
+
+def test_plain_http_only_on_loopback():
+    with pytest.raises(ConfigError, match=r"\[portal\] url: must use https"):
+        parse_config(PRODUCTION.replace("https://portal.lindenfield.example", "http://10.0.0.5"))
+    config = parse_config("[portal]\nurl = http://127.0.0.1:8000\n", demo=True)
+    assert config.get("portal", "url") == "http://127.0.0.1:8000"
+
+
+@pytest.mark.parametrize("key", ["id", "url", "token_file", "identity_salt"])
+def test_production_requires_identity_and_portal(key):
+    text = "\n".join(line for line in PRODUCTION.splitlines() if not line.startswith(key))
+    with pytest.raises(ConfigError, match=rf"\] {key}: is required in production"):
+        parse_config(text)
+
+
+def test_unreadable_and_malformed_files(tmp_path):
+    with pytest.raises(ConfigError, match="cannot read"):
+        load_config(tmp_path / "missing.ini")
+    bad = tmp_path / "bad.ini"
+    bad.write_text("this is not = an ini file\n")
+    with pytest.raises(ConfigError, match="not a valid INI file"):
+        load_config(bad)
+
+
+def test_with_values_rejects_unknown_keys():
+    config = load_config(None, demo=True)
+    assert config.with_values(portal__url="http://127.0.0.1:1").get("portal", "url").endswith(":1")
+    with pytest.raises(KeyError):
+        config.with_values(portal__nope="x")
