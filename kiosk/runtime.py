@@ -9,6 +9,7 @@ fictional city's data, so ``make run`` needs no configuration at all.
 from __future__ import annotations
 
 import logging
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -55,6 +56,7 @@ def build_runtime(
     *,
     background: Background = run_now,
     speaker: Speaker | None = None,
+    clock=time.monotonic,
 ) -> Runtime:
     closers = []
     data_dir = config.data_dir
@@ -99,6 +101,11 @@ def build_runtime(
         )
     closers.append(speaker.close)
     model = KioskModel(
-        config, portal=client, speaker=speaker, cache=Cache(database), background=background
+        config,
+        portal=client,
+        speaker=speaker,
+        cache=Cache(database),
+        background=background,
+        clock=clock,
     )
     return Runtime(config, model, devices, client, closers)

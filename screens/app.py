@@ -40,7 +40,9 @@ class KioskRoot(BoxLayout):
 
 class KioskApp(App):
     lang = StringProperty("en")
-    palette = ObjectProperty(STANDARD)
+    # rebind: KV rules read app.palette.<colour>; without it they would keep
+    # the colours of the palette they first saw.
+    palette = ObjectProperty(STANDARD, rebind=True)
     font_scale = NumericProperty(1.0)
     high_contrast = BooleanProperty(False)
     large_text = BooleanProperty(False)
@@ -146,7 +148,7 @@ class KioskApp(App):
             return
         if self.model.session.warning:
             warning.refresh()
-            if not warning.is_open:
+            if not warning.showing:
                 warning.open(animation=False)
-        elif warning.is_open:
+        elif warning.showing:
             warning.dismiss(animation=False)

@@ -15,6 +15,10 @@ class TimeoutWarning(ModalView):
 
     countdown = StringProperty("")
 
+    @property
+    def showing(self) -> bool:
+        return self._is_open
+
     def refresh(self) -> None:
         model = App.get_running_app().model
         seconds = round(model.session.seconds_left())

@@ -64,7 +64,8 @@ def run_tour(app, out_dir: Path, on_done) -> None:
             Clock.schedule_once(lambda _dt: wait_then_shoot(name, frames - 1), 0)
             return
         target = out_dir / f"{name}.png"
-        produced = Window.screenshot(name=str(out_dir / f".{name}-{{:04d}}.png"))
+        # Kivy appends a counter to the name; rename to the stable one.
+        produced = Window.screenshot(name=str(out_dir / f".{name}.png"))
         os.replace(produced, target)
         written.append(target)
         log.info("tour: wrote %s", target)
