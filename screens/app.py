@@ -81,10 +81,12 @@ class KioskApp(App):
         self._sync_all()
         self.model.load_catalogue()
         Clock.schedule_interval(lambda _dt: self.model.tick(), 1.0)
-        Clock.schedule_once(self._first_frame, 0)
+        Window.bind(on_flip=self._first_frame)
         return self.root_widget
 
-    def _first_frame(self, _dt) -> None:
+    def _first_frame(self, *_args) -> None:
+        # on_flip: the first frame is on screen, not merely scheduled.
+        Window.unbind(on_flip=self._first_frame)
         for callback in self.first_frame_callbacks:
             callback()
 
