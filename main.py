@@ -21,9 +21,13 @@ DEFAULT_CONFIG = Path("/etc/civic-kiosk/kiosk.ini")
 def parse_args(argv):
     parser = argparse.ArgumentParser(prog="civic-kiosk", description=__doc__)
     source = parser.add_mutually_exclusive_group()
-    source.add_argument("--demo", action="store_true", help="simulated devices and a local demo portal")
+    source.add_argument(
+        "--demo", action="store_true", help="simulated devices and a local demo portal"
+    )
     source.add_argument("--config", type=Path, help=f"INI file (default {DEFAULT_CONFIG})")
-    parser.add_argument("--tour", type=Path, metavar="DIR", help="write a PNG of every screen to DIR and exit")
+    parser.add_argument(
+        "--tour", type=Path, metavar="DIR", help="write a PNG of every screen to DIR and exit"
+    )
     parser.add_argument("--offscreen", action="store_true", help="render without a display")
     parser.add_argument("--log-level", default="INFO")
     return parser.parse_args(argv)
@@ -34,7 +38,9 @@ def _load(args):
         return load_config(None, demo=True)
     path = args.config or Path(os.environ.get("CIVIC_KIOSK_CONFIG", DEFAULT_CONFIG))
     if not path.exists() and not args.config:
-        raise ConfigError("file", None, f"no config at {path}; use --config PATH, or --demo to try it")
+        raise ConfigError(
+            "file", None, f"no config at {path}; use --config PATH, or --demo to try it"
+        )
     return load_config(path)
 
 
@@ -68,7 +74,9 @@ def main(argv=None) -> int:
     from kiosk.model import run_in_thread
     from kiosk.runtime import build_runtime
 
-    runtime = build_runtime(config, background=run_in_thread(lambda f: Clock.schedule_once(lambda _dt: f())))
+    runtime = build_runtime(
+        config, background=run_in_thread(lambda f: Clock.schedule_once(lambda _dt: f()))
+    )
     from screens.app import KioskApp
 
     app = KioskApp(runtime.model, animate=not args.tour)

@@ -13,8 +13,11 @@ from kiosk.procinfo import process_age_s, rss_mb  # noqa: E402
 from screens.bootstrap import configure_kivy  # noqa: E402
 
 configure_kivy(
-    width=1280, height=800, fullscreen=False,
-    kivy_home=Path(tempfile.mkdtemp(prefix="bench-kivy-")), offscreen=True,
+    width=1280,
+    height=800,
+    fullscreen=False,
+    kivy_home=Path(tempfile.mkdtemp(prefix="bench-kivy-")),
+    offscreen=True,
 )
 from kivy.app import App  # noqa: E402
 from kivy.core.window import Window  # noqa: E402
@@ -28,7 +31,10 @@ class BaselineApp(App):
 
     def _first_frame(self, *_args):
         Window.unbind(on_flip=self._first_frame)
-        print(f"first frame {process_age_s():.2f} s after start, RSS {rss_mb():.0f} MB", file=sys.stderr)
+        print(
+            f"first frame {process_age_s():.2f} s after start, RSS {rss_mb():.0f} MB",
+            file=sys.stderr,
+        )
         self.stop()
 
 

@@ -34,7 +34,10 @@ def main() -> None:
     commands = {
         "baseline (bare Kivy label)": [sys.executable, "bench/baseline_app.py"],
         "kiosk (demo, portal, catalogue)": [
-            sys.executable, "main.py", "--tour", tempfile.mkdtemp(prefix="bench-tour-")
+            sys.executable,
+            "main.py",
+            "--tour",
+            tempfile.mkdtemp(prefix="bench-tour-"),
         ],
     }
     figures = {}
@@ -44,10 +47,13 @@ def main() -> None:
             statistics.median(s[0] for s in samples),
             statistics.median(s[1] for s in samples),
         )
-        print(f"{name:34s} first frame {figures[name][0]:.2f} s   RSS {figures[name][1]:.0f} MB"
-              f"   (median of {runs})")
+        print(
+            f"{name:34s} first frame {figures[name][0]:.2f} s   RSS {figures[name][1]:.0f} MB"
+            f"   (median of {runs})"
+        )
     (base_time, base_rss), (kiosk_time, kiosk_rss) = figures.values()
-    print(f"ratio kiosk/baseline: first frame x{kiosk_time / base_time:.2f}, RSS x{kiosk_rss / base_rss:.2f}")
+    time_ratio, rss_ratio = kiosk_time / base_time, kiosk_rss / base_rss
+    print(f"ratio kiosk/baseline: first frame x{time_ratio:.2f}, RSS x{rss_ratio:.2f}")
 
 
 if __name__ == "__main__":

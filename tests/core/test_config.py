@@ -46,7 +46,7 @@ def test_production_defaults_are_locked_down():
             "default_language",
             "languages",
         ),
-        ("[devices]\npayment = cash-drawer\n", "devices", "payment", "simulator, zvt"),
+        ("[devices]\npayment = cash-drawer\n", "devices", "payment", "must be one of simulator"),
         ("[speech]\nvolum = 3\n", "speech", "volum", "unknown key"),
         ("[portal]\nretries = -1\n", "portal", "retries", "between 0 and 10"),
     ],

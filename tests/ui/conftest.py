@@ -71,16 +71,17 @@ class KioskDriver:
         while node is not None and node is not Window:
             if getattr(node, "opacity", 1) == 0 or getattr(node, "disabled", False):
                 return False
-            if hasattr(node, "manager") and getattr(node, "manager", None):
-                if node.manager.current != node.name:
-                    return False
+            manager = getattr(node, "manager", None)
+            if manager is not None and hasattr(manager, "current") and manager.current != node.name:
+                return False
             node = node.parent
         return True
 
     def texts(self) -> list[str]:
         """Every text a resident can currently see."""
         return [
-            w.text for w in self.widgets()
+            w.text
+            for w in self.widgets()
             if isinstance(getattr(w, "text", None), str) and w.text and self._visible(w)
         ]
 

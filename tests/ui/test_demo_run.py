@@ -11,11 +11,19 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 def test_demo_starts_offscreen_without_config_and_stops_on_sigterm(tmp_path):
-    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER")}
+    env = {
+        k: v
+        for k, v in os.environ.items()
+        if k not in ("DISPLAY", "WAYLAND_DISPLAY", "SDL_VIDEODRIVER")
+    }
     env["XDG_DATA_HOME"] = str(tmp_path)  # platformdirs' user data dir, kept out of $HOME
     process = subprocess.Popen(
-        [sys.executable, "main.py", "--demo"], cwd=REPO, env=env,
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        [sys.executable, "main.py", "--demo"],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
     )
     lines = []
     try:

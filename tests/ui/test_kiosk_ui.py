@@ -17,7 +17,14 @@ def test_attract_to_home_and_search_filters_as_you_type(kiosk):
     kiosk.tap_action("start")
     assert kiosk.screen == "home"
     all_services = _service_ids(kiosk)
-    assert {"pay_bill", "report_problem", "permits", "records", "track_request", "help"} <= all_services
+    assert {
+        "pay_bill",
+        "report_problem",
+        "permits",
+        "records",
+        "track_request",
+        "help",
+    } <= all_services
     kiosk.tap_action("keyboard")
     for letter in "WATER":
         kiosk.tap_action(f"key:{letter}")
