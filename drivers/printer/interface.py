@@ -1,0 +1,96 @@
+"""What a receipt printer driver offers, and the one ESC/POS renderer all transports share.
+
+A receipt is described once as a :class:`ReceiptDocument`; :func:`render_escpos`
+turns it into commands on any python-escpos printer object, so USB, serial and
+network printers (and the simulator) print exactly the same bytes.
+"""
+
+from __future__ import annotations
+
+import enum
+from abc import abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar
+
+from drivers.base import Driver
+
+ALIGNMENTS = ("left", "center", "right")
+
+
+class PrinterStatus(enum.Enum):
+    OK = "ok"
+    PAPER_NEAR_END = "paper_near_end"
+    PAPER_OUT = "paper_out"
+    COVER_OPEN = "cover_open"
+    OFFLINE = "offline"
+
+    @property
+    def can_print(self) -> bool:
+        # Near-end still has paper left; the kiosk reports it but keeps printing.
+        return self in (PrinterStatus.OK, PrinterStatus.PAPER_NEAR_END)
+
+
+@dataclass(frozen=True)
+class ReceiptLine:
+    text: str
+    bold: bool = False
+    double: bool = False
+    align: str = "left"
+
+    def __post_init__(self) -> None:
+        if self.align not in ALIGNMENTS:
+            raise ValueError(f"align must be one of {ALIGNMENTS}, got {self.align!r}")
+
+
+@dataclass(frozen=True)
+class ReceiptDocument:
+    lines: tuple[ReceiptLine, ...]
+    qr_data: str | None = None
+    cut: bool = True
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "lines", tuple(self.lines))
+
+
+class PrinterError(Exception):
+    """The printer could not print; ``status`` says why."""
+
+    def __init__(self, status: PrinterStatus, message: str = "") -> None:
+        super().__init__(message or f"printer cannot print: {status.value}")
+        self.status = status
+
+
+class ReceiptPrinterDriver(Driver):
+    kind: ClassVar[str] = "printer"
+
+    @abstractmethod
+    def status(self) -> PrinterStatus:
+        """The printer's current state, as fresh as the transport allows."""
+
+    @abstractmethod
+    def print_document(self, doc: ReceiptDocument) -> None:
+        """Print one receipt; raises PrinterError when it cannot."""
+
+
+def render_escpos(doc: ReceiptDocument, printer: Any) -> None:
+    """Write ``doc`` to a python-escpos printer object (``escpos.escpos.Escpos``)."""
+    # Initialise first: a previous job may have been cut off mid-way, leaving bold,
+    # double size or alignment switched on.
+    printer.hw("INIT")
+    for line in doc.lines:
+        printer.set(
+            align=line.align,
+            bold=line.bold,
+            normal_textsize=not line.double,
+            double_width=line.double,
+            double_height=line.double,
+        )
+        printer.textln(line.text)
+    printer.set(align="left", bold=False, normal_textsize=True)
+    if doc.qr_data:
+        # Alignment instead of qr(center=True): python-escpos cannot centre native QR.
+        printer.set(align="center")
+        printer.qr(doc.qr_data, native=True, size=6)
+        printer.set(align="left")
+    if doc.cut:
+        printer.cut()

@@ -1,0 +1,26 @@
+import importlib
+import inspect
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+PLACEHOLDERS = ["drivers.card.pcsc", "drivers.payment.zvt", "drivers.printer.escpos_driver"]
+
+
+def test_drivers_and_offline_never_import_kivy():
+    code = (
+        "import sys, drivers.manager, offline.db, offline.outbox, offline.cache\n"
+        "sys.exit('kivy' in sys.modules)"
+    )
+    assert subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT).returncode == 0
+
+
+@pytest.mark.parametrize("module_name", PLACEHOLDERS)
+def test_placeholders_define_no_driver(module_name):
+    module = importlib.import_module(module_name)
+
+    assert module.__doc__
+    assert not [obj for obj in vars(module).values() if inspect.isclass(obj)]
