@@ -64,6 +64,10 @@ def build_runtime(
     if config.demo:
         from portal.server import start_portal  # only demo kiosks host a portal
 
+        # Fresh demo data at every start: a demo whose bills were all paid in
+        # yesterday's demonstration would show nothing to pay.
+        for leftover in data_dir.glob("demo-portal.db*"):
+            leftover.unlink()
         server = start_portal(
             data_dir / "demo-portal.db", seed_demo=True, device_id=config.get("kiosk", "id")
         )

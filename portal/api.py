@@ -1,0 +1,77 @@
+"""The kiosk-facing /api/v1 routes other than payments."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Query, Request
+
+from kiosk.identity import PROFILES
+from portal.auth import require_device
+from portal.errors import ApiError
+from portal.models import AddressList, BillList, Catalogue, ErrorBody, Health
+from portal.store import PortalStore
+
+CITY_NAME = "Lindenfield"
+
+AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
+    401: {"model": ErrorBody, "description": "Missing or invalid device token"}
+}
+
+public = APIRouter(prefix="/api/v1", tags=["kiosk"])
+router = APIRouter(
+    prefix="/api/v1", tags=["kiosk"], dependencies=[Depends(require_device)], responses=AUTH_ERRORS
+)
+
+
+def _store(request: Request) -> PortalStore:
+    return request.app.state.store
+
+
+@public.get("/health", response_model=Health)
+def health() -> dict[str, str]:
+    return {"status": "ok", "city": CITY_NAME}
+
+
+@router.get(
+    "/catalogue",
+    response_model=Catalogue,
+    responses={404: {"model": ErrorBody, "description": "No catalogue loaded"}},
+)
+def catalogue(request: Request) -> dict[str, Any]:
+    body = _store(request).catalogue()
+    if body is None:
+        raise ApiError(404, "catalogue_not_found", "This portal has no service catalogue yet.")
+    return body
+
+
+@router.get("/bills", response_model=BillList)
+def bills_by_number(
+    request: Request,
+    number: Annotated[str, Query(min_length=1, max_length=64, description="Bill or account")],
+) -> dict[str, Any]:
+    return {"bills": _store(request).bills_matching(number)}
+
+
+@router.get("/bills/by-identity", response_model=BillList)
+def bills_by_identity(
+    request: Request,
+    profile: Annotated[str, Query(description="Card profile: " + ", ".join(PROFILES))],
+    id_hash: Annotated[str, Query(pattern=r"^[0-9a-fA-F]{64}$")],
+) -> dict[str, Any]:
+    if profile not in PROFILES:
+        raise ApiError(
+            422,
+            "validation_failed",
+            "Unknown card profile.",
+            fields={"profile": f"must be one of {', '.join(PROFILES)}"},
+        )
+    return {"bills": _store(request).bills_for_identity(profile, id_hash)}
+
+
+@router.get("/addresses", response_model=AddressList)
+def addresses(
+    request: Request,
+    q: Annotated[str, Query(min_length=1, max_length=100, description="Part of a street address")],
+) -> dict[str, Any]:
+    return {"addresses": _store(request).search_addresses(q, limit=20)}

@@ -1,0 +1,115 @@
+"""Database schema of the portal.
+
+Kept as a Python string rather than a .sql file so it ships without package-data setup.
+"""
+
+SCHEMA = """
+-- Money is integer cents; timestamps are ISO 8601 UTC text, so they sort as text.
+CREATE TABLE IF NOT EXISTS meta (
+    key TEXT PRIMARY KEY,
+    value TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS devices (
+    device_id TEXT PRIMARY KEY,
+    token_sha256 TEXT NOT NULL UNIQUE,
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS catalogue (
+    id INTEGER PRIMARY KEY CHECK (id = 1),
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS accounts (
+    number TEXT PRIMARY KEY,
+    holder_name TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS identity_links (
+    profile TEXT NOT NULL,
+    id_hash TEXT NOT NULL,
+    account TEXT NOT NULL REFERENCES accounts (number),
+    PRIMARY KEY (profile, id_hash)
+);
+CREATE TABLE IF NOT EXISTS bills (
+    id TEXT PRIMARY KEY,
+    number TEXT NOT NULL UNIQUE,
+    account TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    description_en TEXT NOT NULL,
+    description_es TEXT NOT NULL,
+    amount_due_cents INTEGER NOT NULL CHECK (amount_due_cents >= 0),
+    currency TEXT NOT NULL,
+    due_date TEXT NOT NULL,
+    allows_partial INTEGER NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('open', 'paid'))
+);
+CREATE INDEX IF NOT EXISTS bills_by_account ON bills (account);
+CREATE TABLE IF NOT EXISTS payments (
+    payment_id TEXT PRIMARY KEY,
+    bill_id TEXT NOT NULL REFERENCES bills (id),
+    device_id TEXT NOT NULL,
+    amount_cents INTEGER NOT NULL CHECK (amount_cents > 0),
+    currency TEXT NOT NULL,
+    remaining_cents INTEGER NOT NULL,
+    kiosk_reference TEXT NOT NULL,
+    terminal TEXT,
+    status TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS payments_by_bill ON payments (bill_id);
+CREATE TABLE IF NOT EXISTS idempotency_records (
+    device_id TEXT NOT NULL,
+    key TEXT NOT NULL,
+    request_sha256 TEXT NOT NULL,
+    status_code INTEGER NOT NULL,
+    body TEXT NOT NULL,
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (device_id, key)
+);
+CREATE TABLE IF NOT EXISTS open311_services (
+    service_code TEXT PRIMARY KEY,
+    position INTEGER NOT NULL,
+    body TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS service_requests (
+    seq INTEGER PRIMARY KEY,
+    service_request_id TEXT NOT NULL UNIQUE,
+    service_code TEXT NOT NULL,
+    device_id TEXT,
+    status TEXT NOT NULL CHECK (status IN ('open', 'closed')),
+    status_notes TEXT,
+    description TEXT,
+    requested_datetime TEXT NOT NULL,
+    updated_datetime TEXT NOT NULL,
+    expected_datetime TEXT,
+    address TEXT,
+    address_id TEXT,
+    zipcode TEXT,
+    lat REAL,
+    long REAL,
+    media_url TEXT,
+    email TEXT,
+    first_name TEXT,
+    last_name TEXT,
+    phone TEXT,
+    account_id TEXT,
+    attributes TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS requests_by_time ON service_requests (requested_datetime);
+CREATE TABLE IF NOT EXISTS request_tokens (
+    token TEXT PRIMARY KEY,
+    service_request_id TEXT REFERENCES service_requests (service_request_id),
+    created_at TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS kiosk_requests (
+    device_id TEXT NOT NULL,
+    kiosk_request_id TEXT NOT NULL,
+    response TEXT NOT NULL,
+    PRIMARY KEY (device_id, kiosk_request_id)
+);
+CREATE TABLE IF NOT EXISTS addresses (
+    id TEXT PRIMARY KEY,
+    address TEXT NOT NULL,
+    zipcode TEXT NOT NULL,
+    lat REAL NOT NULL,
+    long REAL NOT NULL
+);
+"""
