@@ -13,6 +13,15 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 
+class _DropCutBufferAlarm(logging.Filter):
+    """Kivy reports CRITICAL, with tracebacks, when the X11 cut-buffer tools
+    (xclip, xsel) are absent. A kiosk has no middle-click paste and should keep no
+    clipboard of residents' data, so that alarm would only mislead technicians."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Cutbuffer: Unable to find")
+
+
 def has_display() -> bool:
     return bool(os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY"))
 
@@ -40,6 +49,7 @@ def configure_kivy(
     os.environ["KIVY_NO_FILELOG"] = "1"
     os.environ["KIVY_NO_CONSOLELOG"] = "1"
     os.environ["KIVY_LOG_MODE"] = "PYTHON"
+    logging.getLogger("kivy").addFilter(_DropCutBufferAlarm())
 
     from kivy.config import Config
 

@@ -5,19 +5,6 @@ from kiosk.session import ResidentSession, TimeoutEvent
 from kiosk.theme import Theme
 
 
-class FakeClock:
-    def __init__(self):
-        self.now = 1000.0
-
-    def __call__(self):
-        return self.now
-
-
-@pytest.fixture
-def clock():
-    return FakeClock()
-
-
 @pytest.fixture
 def session(clock):
     return ResidentSession(
