@@ -18,8 +18,10 @@ log = logging.getLogger(__name__)
 FRAMES_BEFORE_SHOT = 3
 
 
-def tour_steps(model) -> Iterator[str]:
+def tour_steps(app) -> Iterator[str]:
     """Yields a picture name whenever the screen is ready to be photographed."""
+    model = app.model
+    home = app.screen("home")
     for language in model.languages:
         model.end_session("tour")
         model.translator.set_language(language)
@@ -28,9 +30,11 @@ def tour_steps(model) -> Iterator[str]:
         yield f"{language}-01-attract"
         model.choose_language_and_start(language)
         yield f"{language}-02-home"
+        home.keyboard_shown = True
         model.set_search("bill" if language == "en" else "factura")
         yield f"{language}-03-home-search"
         model.set_search("")
+        home.keyboard_shown = False
         model.open_service("pay_bill")
         yield f"{language}-04-coming-soon"
         model.open_help()
@@ -48,7 +52,7 @@ def tour_steps(model) -> Iterator[str]:
 
 def run_tour(app, out_dir: Path, on_done) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
-    steps = tour_steps(app.model)
+    steps = tour_steps(app)
     written: list[Path] = []
 
     def next_step(_dt=None) -> None:
