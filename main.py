@@ -80,7 +80,6 @@ def main(argv=None) -> int:
     from screens.app import KioskApp
 
     app = KioskApp(runtime.model, animate=not args.tour)
-    exit_code = 0
 
     def first_frame() -> None:
         log.info("first frame %.2f s after start, RSS %.0f MB", process_age_s(), rss_mb())
@@ -103,7 +102,7 @@ def main(argv=None) -> int:
         app.run()
     finally:
         runtime.close()
-    return exit_code
+    return 0
 
 
 if __name__ == "__main__":

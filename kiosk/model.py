@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from kiosk.catalogue import Catalogue, CatalogueError, Service
 from kiosk.config import Config
 from kiosk.i18n import LANGUAGE_NAMES, N_, Translator, pick
-from kiosk.portal_client import PortalClient, PortalError
+from kiosk.portal_client import PortalClient, PortalError, PortalUnavailable
 from kiosk.session import ResidentSession, TimeoutEvent
 from kiosk.speech import SilentSpeaker, Speaker
 from kiosk.theme import Theme
@@ -290,10 +290,13 @@ class KioskModel:
             except CatalogueError as bad:
                 error = bad
         if error is not None:
-            if not isinstance(error, PortalError | CatalogueError):
-                raise error
-            log.warning("catalogue not loaded from the portal: %s", error)
-            self.online = not isinstance(error, PortalError) or error.status is not None
+            if isinstance(error, PortalError | CatalogueError):
+                log.warning("catalogue not loaded from the portal: %s", error)
+            else:
+                # A bug here must not take the kiosk down for every resident.
+                log.error("catalogue load failed unexpectedly", exc_info=error)
+            # A portal that answered, even with nonsense, is reachable.
+            self.online = not isinstance(error, PortalUnavailable)
             self._use_cached_catalogue(str(error))
         else:
             self.online = True

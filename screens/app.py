@@ -70,7 +70,7 @@ class KioskApp(App):
 
     def build(self):
         Window.bind(on_request_close=self._refuse_close)
-        Window.bind(on_touch_down=self._activity, on_key_down=self._key_activity)
+        Window.bind(on_touch_down=self._activity, on_key_down=self._activity)
         self.root_widget = KioskRoot()
         manager: ScreenManager = self.root_widget.ids.screens
         manager.transition = FadeTransition(duration=0.15) if self.animate else NoTransition()
@@ -98,9 +98,6 @@ class KioskApp(App):
         return True
 
     def _activity(self, *_args) -> None:
-        self.model.user_activity()
-
-    def _key_activity(self, *_args) -> None:
         self.model.user_activity()
 
     # Model → Kivy ------------------------------------------------------------

@@ -145,3 +145,20 @@ def test_catalogue_falls_back_to_cache_then_to_an_honest_message(model, tmp_path
     empty.start_session()
     assert empty.catalogue_status.state == "unavailable"
     assert "not available right now" in empty.describe()
+
+
+def test_unexpected_failure_while_loading_is_contained(catalogue_document, clock, tmp_path):
+    class BrokenPortal:
+        def catalogue(self):
+            raise TypeError("a bug, not a network problem")
+
+    model = KioskModel(
+        load_config(None, demo=True),
+        portal=BrokenPortal(),
+        cache=Cache(open_database(tmp_path / "kiosk.db")),
+        clock=clock,
+    )
+    model.load_catalogue()
+    model.start_session()
+    assert model.catalogue_status.state == "unavailable"
+    assert "not available right now" in model.describe()
