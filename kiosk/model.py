@@ -99,7 +99,6 @@ class KioskModel:
         self.catalogue_status = CatalogueStatus()
         self.online: bool | None = None
         self._observers: list[Callable[[str], None]] = []
-        self.last_spoken = ""
 
     # Observation -------------------------------------------------------------
 
@@ -329,7 +328,6 @@ class KioskModel:
 
     def _say(self, text: str) -> None:
         if self.speech_on and text:
-            self.last_spoken = text
             self.speaker.say(text, self.language)
 
     def _speak_screen(self) -> None:
@@ -372,16 +370,19 @@ class KioskModel:
             return self._("Services are not available right now. Please ask staff for help.")
         return self._("No service matches your search. Try another word.")
 
-    def timeout_warning_text(self) -> str:
+    def timeout_countdown_text(self) -> str:
         seconds = round(self.session.seconds_left())
+        return self.translator.ngettext(
+            "This session will end in {n} second.",
+            "This session will end in {n} seconds.",
+            seconds,
+        ).format(n=seconds)
+
+    def timeout_warning_text(self) -> str:
         return " ".join(
             [
                 self._("Do you need more time?"),
-                self.translator.ngettext(
-                    "This session will end in {n} second.",
-                    "This session will end in {n} seconds.",
-                    seconds,
-                ).format(n=seconds),
+                self.timeout_countdown_text(),
                 self._("Touch More time to continue."),
             ]
         )

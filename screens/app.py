@@ -18,7 +18,7 @@ from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, St
 from kivy.uix.boxlayout import BoxLayout
 from kivy.uix.screenmanager import FadeTransition, NoTransition, ScreenManager
 
-from kiosk.model import KioskModel
+from kiosk.model import HOME, KioskModel
 from kiosk.theme import STANDARD
 from screens import widgets  # noqa: F401 - registers the shared widget rules
 from screens.attract import AttractScreen
@@ -55,6 +55,7 @@ class KioskApp(App):
     def __init__(self, model: KioskModel, *, animate: bool = True, **kwargs):
         super().__init__(**kwargs)
         self.model = model
+        self.demo = model.demo
         self.animate = animate
         self.title = "Civic Kiosk"
         self.timeout_warning: TimeoutWarning | None = None
@@ -123,17 +124,17 @@ class KioskApp(App):
             self._refresh_screens()
         elif topic == "speech":
             self.speech_on = model.speech_on
-        elif topic in ("catalogue", "search"):
+        elif topic == "catalogue":
             self.city_name = model.city_name()
             self._refresh_screens()
+        elif topic == "search":
+            # Only the home screen lists search results; typing must stay cheap.
+            self.screen(HOME).refresh()
         elif topic == "screen":
-            manager = self.root_widget.ids.screens
             self.screen(model.screen).refresh()
-            manager.current = model.screen
-            self.session_active = model.session.active
+            self.root_widget.ids.screens.current = model.screen
         elif topic in ("timeout", "timeout_countdown"):
             self._sync_timeout_warning()
-        self.demo = model.demo
         self.session_active = model.session.active
 
     def _refresh_screens(self) -> None:

@@ -20,8 +20,4 @@ class TimeoutWarning(ModalView):
         return self._is_open
 
     def refresh(self) -> None:
-        model = App.get_running_app().model
-        seconds = round(model.session.seconds_left())
-        self.countdown = model.translator.ngettext(
-            "This session will end in {n} second.", "This session will end in {n} seconds.", seconds
-        ).format(n=seconds)
+        self.countdown = App.get_running_app().model.timeout_countdown_text()
