@@ -56,7 +56,7 @@ mo: $(MO_FILES)
 messages: venv
 	$(VENV)/bin/pybabel extract -F babel.cfg -k N_ -k ngettext:1,2 --no-location --sort-output \
 		--omit-header -o $(LOCALES)/$(DOMAIN).pot .
-	$(VENV)/bin/pybabel update -D $(DOMAIN) -i $(LOCALES)/$(DOMAIN).pot -d $(LOCALES) --no-fuzzy-matching --omit-header
+	$(VENV)/bin/pybabel update -D $(DOMAIN) -i $(LOCALES)/$(DOMAIN).pot -d $(LOCALES) --no-fuzzy-matching
 
 api-doc: venv
 	$(PY) -m portal.openapi > docs/portal-api.json

@@ -73,3 +73,11 @@ def test_pick_prefers_language_then_english():
     assert pick({"en": "Bill"}, "es") == "Bill"
     assert pick({"fr": "Facture"}, "es") == "Facture"
     assert pick({}, "es") == ""
+
+
+def test_catalogue_headers_keep_charset_and_plural_forms():
+    """Without its header gettext reads a catalogue as ASCII and guesses plurals."""
+    for po_path in LOCALE_DIR.glob("*/LC_MESSAGES/civickiosk.po"):
+        text = po_path.read_text(encoding="utf-8")
+        assert "charset=utf-8" in text, po_path
+        assert "Plural-Forms:" in text, po_path
