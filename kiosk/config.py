@@ -169,6 +169,19 @@ SCHEMA: Mapping[str, Mapping[str, _Field]] = {
     },
     "storage": {
         "data_dir": _Field(_optional_path, ""),
+        # Default: outbox.key in data_dir. Back it up: queued items need it.
+        "key_file": _Field(_optional_path, ""),
+        # Payments are refused (before charging) above this many undelivered items...
+        "max_queued_items": _Field(_whole_number(10, 1_000_000), "5000"),
+        # ...or with less free space than this on the data disk.
+        "min_free_mb": _Field(_whole_number(0, 100_000), "50"),
+        "sent_retention_days": _Field(_whole_number(0, 3650), "30"),
+    },
+    "sync": {
+        "batch_size": _Field(_whole_number(1, 500), "100"),
+        "backoff_base_s": _Field(_seconds(0.01, 600), "2"),
+        "backoff_max_s": _Field(_seconds(0.1, 86400), "300"),
+        "health_interval_s": _Field(_seconds(1, 3600), "30"),
     },
 }
 
@@ -190,6 +203,10 @@ class Config:
     @property
     def data_dir(self) -> Path:
         return self.get("storage", "data_dir") or Path(platformdirs.user_data_dir(APP_NAME))
+
+    @property
+    def key_file(self) -> Path:
+        return self.get("storage", "key_file") or self.data_dir / "outbox.key"
 
     def with_values(self, **changes: object) -> Config:
         """A copy with ``section__key=value`` changes, for values known only at run
@@ -260,6 +277,8 @@ def _validate(parser: configparser.ConfigParser, source: str) -> Config:
 def _check_consistency(values: Mapping[tuple[str, str], object]) -> None:
     if values[("kiosk", "default_language")] not in values[("kiosk", "languages")]:
         raise ConfigError("kiosk", "default_language", "must be one of [kiosk] languages")
+    if values[("sync", "backoff_base_s")] > values[("sync", "backoff_max_s")]:
+        raise ConfigError("sync", "backoff_base_s", "must not be larger than backoff_max_s")
     timeout, warning = values[("session", "inactivity_timeout_s")], values[("session", "warning_s")]
     if warning >= timeout:
         raise ConfigError("session", "warning_s", "must be shorter than inactivity_timeout_s")

@@ -19,13 +19,17 @@ from kiosk.i18n import LANGUAGE_NAMES, N_, Translator, pick
 from kiosk.portal_client import PortalClient, PortalError, PortalUnavailable
 from kiosk.session import ResidentSession, TimeoutEvent
 from kiosk.speech import SilentSpeaker, Speaker
+from kiosk.survey import QUESTIONS, SURVEY_KIND, SurveyForm
 from kiosk.theme import Theme
 
 log = logging.getLogger(__name__)
 
 ATTRACT, HOME, HELP, COMING_SOON = "attract", "home", "help", "coming_soon"
+SURVEY, CONFIRMATION = "survey", "confirmation"
 # Services with a screen of their own at this kiosk; the rest are honest about it.
-BUILT_SERVICES = {"help": HELP}
+BUILT_SERVICES = {"help": HELP, "survey": SURVEY}
+# Services that take money: refused up front when the kiosk could not record a charge.
+PAYMENT_SERVICES = frozenset({"pay_bill"})
 CATALOGUE_CACHE_KEY = "catalogue"
 CATALOGUE_REFRESH_S = 300
 
@@ -73,6 +77,9 @@ class KioskModel:
         portal: PortalClient | None = None,
         speaker: Speaker | None = None,
         cache=None,
+        outbox=None,
+        alerts=None,
+        sync=None,
         clock: Callable[[], float] = time.monotonic,
         background: Background = run_now,
     ):
@@ -80,6 +87,9 @@ class KioskModel:
         self.portal = portal
         self.speaker = speaker or SilentSpeaker()
         self.cache = cache
+        self.outbox = outbox
+        self.alerts = alerts
+        self.sync = sync
         self._clock = clock
         self._background = background
         self.languages: tuple[str, ...] = config.get("kiosk", "languages")
@@ -98,6 +108,11 @@ class KioskModel:
         self.catalogue: Catalogue | None = None
         self.catalogue_status = CatalogueStatus()
         self.online: bool | None = None
+        self.queued_count = 0
+        self.unavailable_reason: str | None = None
+        self.survey = SurveyForm()
+        self.last_submission = None  # offline.outbox.QueuedItem of this session
+        self.submission_state = ""
         self._observers: list[Callable[[str], None]] = []
 
     # Observation -------------------------------------------------------------
@@ -220,7 +235,68 @@ class KioskModel:
         if service is None:
             raise KeyError(service_id)
         self.selected_service = service
+        self.unavailable_reason = self.payment_refusal() if service_id in PAYMENT_SERVICES else None
+        if self.unavailable_reason:
+            self._go(COMING_SOON)
+            return
+        if service_id == "survey":
+            self.survey = self._remembered_survey()
         self._go(BUILT_SERVICES.get(service_id, COMING_SOON))
+
+    def payment_refusal(self) -> str | None:
+        """Why no payment may start now (an untranslated message), or None."""
+        if self.alerts is not None and self.alerts.payments_blocked():
+            return PAYMENTS_OFF_TEXT
+        if self.outbox is not None and self.outbox.capacity_problem():
+            return STORAGE_FULL_TEXT
+        return None
+
+    # Survey and submissions --------------------------------------------------
+
+    def _remembered_survey(self) -> SurveyForm:
+        return SurveyForm(dict(self.session.recall("survey.answers", {})))
+
+    def answer_survey(self, question_id: str, choice: str) -> None:
+        self.survey.answer(question_id, choice)
+        self.session.remember("survey.answers", dict(self.survey.answers))
+        self.session.record_activity()
+        self._changed("survey")
+
+    def submit_survey(self) -> None:
+        if self.survey.can_submit:
+            self.submit(SURVEY_KIND, self.survey.payload(self.language))
+            self.survey = SurveyForm()
+            self.session.remember("survey.answers", {})
+
+    def submit(self, kind: str, payload: dict, *, order_key: str | None = None):
+        """Queue a resident's submission durably, then show its confirmation.
+
+        It is on disk before the confirmation appears; delivery happens in the
+        background, now if the portal answers, or when the connection returns.
+        """
+        if self.outbox is None:
+            raise RuntimeError("this kiosk has no outbox")
+        with self.outbox.transaction():
+            item = self.outbox.enqueue(kind, payload, order_key=order_key)
+        log.info("queued %s as %s", kind, item.reference)
+        self.last_submission = item
+        self.submission_state = "pending"
+        if self.sync is not None:
+            self.sync.wake()
+        self._go(CONFIRMATION)
+        return item
+
+    def sync_status_changed(self, status) -> None:
+        """From the sync worker (on the UI thread): connection and queue changed."""
+        self.online = status.online
+        self.queued_count = status.pending
+        self._changed("online")
+        if self.last_submission is not None and self.outbox is not None:
+            found = self.outbox.find(self.last_submission.idempotency_key)
+            state = found.state if found else self.submission_state
+            if state != self.submission_state:
+                self.submission_state = state
+                self._changed("submission")
 
     def open_help(self) -> None:
         self._ensure_session()
@@ -249,6 +325,10 @@ class KioskModel:
         self.translator.set_language(self.session.preferences.language)
         self.search_query = ""
         self.selected_service = None
+        self.unavailable_reason = None
+        self.survey = SurveyForm()
+        self.last_submission = None
+        self.submission_state = ""
         self._return_screen = HOME
         self.screen = ATTRACT
         self._changed("language", "theme", "speech", "search", "timeout", "screen")
@@ -358,10 +438,53 @@ class KioskModel:
             parts.append(_("You can search by typing a word."))
             return " ".join(parts)
         if self.screen == COMING_SOON and self.selected_service:
-            return " ".join([self.service_title(self.selected_service) + ".", _(COMING_SOON_TEXT)])
+            return " ".join(
+                [self.service_title(self.selected_service) + ".", self.unavailable_text()]
+            )
+        if self.screen == SURVEY:
+            parts = [_("Tell us what you think. Every question is optional.")]
+            for question in QUESTIONS:
+                choices = ", ".join(_(label) for _key, label in question.choices)
+                parts.append(f"{_(question.text)} {choices}.")
+            return " ".join(parts)
+        if self.screen == CONFIRMATION:
+            return " ".join(self.confirmation_lines())
         if self.screen == HELP:
             return " ".join([_("Help."), *[_(line) for line in HELP_LINES], self.help_contact()])
         return ""
+
+    def unavailable_title(self) -> str:
+        if self.unavailable_reason:
+            return self._("Not available right now")
+        return self._("Not available here yet")
+
+    def unavailable_text(self) -> str:
+        return self._(self.unavailable_reason or COMING_SOON_TEXT)
+
+    def connection_text(self) -> str:
+        _ = self._
+        if self.online is None:
+            return _("Connecting to the city's service…")
+        if self.online:
+            return _("Online")
+        return _("Offline: what you send is saved and sent when the connection returns.")
+
+    def confirmation_lines(self) -> tuple[str, str, str]:
+        """Heading, what happened to the submission, and its reference."""
+        _ = self._
+        item = self.last_submission
+        if item is None:
+            return ("", "", "")
+        if self.submission_state == "sent":
+            status = _("It has reached the city.")
+        elif self.submission_state in ("needs_attention", "conflict"):
+            status = _("The city could not accept it yet. Staff will follow it up.")
+        elif self.online:
+            status = _("Sending it to the city now…")
+        else:
+            status = _("Queued: it will be sent when the connection returns.")
+        reference = _("Your reference: {reference}").format(reference=item.reference)
+        return (_("Thank you. We have saved it."), status, reference)
 
     def empty_catalogue_text(self) -> str:
         if self.catalogue_status.state == "loading":
@@ -391,6 +514,14 @@ class KioskModel:
 COMING_SOON_TEXT = N_(
     "This service is not available at this kiosk yet. You can use it on the city's website, "
     "or ask staff at the front desk."
+)
+PAYMENTS_OFF_TEXT = N_(
+    "Payments are switched off at this kiosk until staff have checked it. "
+    "You can still use the other services."
+)
+STORAGE_FULL_TEXT = N_(
+    "This kiosk cannot take payments right now because its storage is full. "
+    "No money has been taken. You can still use the other services."
 )
 HELP_LINES = (
     N_("Touch a service to start it. Touch Back to go back."),

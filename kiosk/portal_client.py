@@ -15,7 +15,7 @@ from pathlib import Path
 
 import requests
 from requests.adapters import HTTPAdapter
-from urllib3.exceptions import ReadTimeoutError
+from urllib3.exceptions import InvalidHeader, ReadTimeoutError
 from urllib3.util.retry import Retry
 
 from kiosk.i18n import N_
@@ -39,6 +39,8 @@ class PortalError(Exception):
     ):
         super().__init__(message)
         self.status, self.code, self.fields = status, code, dict(fields or {})
+        # Seconds the portal asked us to wait (503/429 Retry-After), if it said.
+        self.retry_after_s: float | None = None
 
 
 class PortalUnavailable(PortalError):
@@ -86,6 +88,19 @@ def _retry_policy(retries: int) -> Retry:
     )
 
 
+BATCH_OUTCOMES = frozenset({"created", "replayed", "rejected", "conflict", "retry"})
+
+
+def _retry_after_s(response: requests.Response) -> float | None:
+    header = response.headers.get("Retry-After")
+    if not header:
+        return None
+    try:
+        return Retry.parse_retry_after(header)
+    except InvalidHeader:  # the portal's bug, not a reason to fail
+        return None
+
+
 class PortalClient:
     def __init__(
         self,
@@ -128,6 +143,13 @@ class PortalClient:
         except requests.exceptions.SSLError as error:
             log.error("TLS verification failed for %s: check the portal certificate", self.base_url)
             raise PortalUnavailable(f"{method} {path}: TLS verification failed") from error
+        except (
+            requests.exceptions.ChunkedEncodingError,
+            requests.exceptions.ContentDecodingError,
+        ) as error:
+            # The connection died while the answer was arriving: it may or may not
+            # have been acted on, exactly like a timeout.
+            raise PortalUnavailable(f"{method} {path}: answer cut off") from error
         except requests.ConnectionError as error:
             # Read timeouts that exhausted the retries arrive wrapped as a
             # ConnectionError; the resident should still hear "too long".
@@ -154,6 +176,7 @@ class PortalClient:
         details = {"status": response.status_code, "code": code, "fields": error.get("fields")}
         text = f"{method} {path}: {response.status_code} {message}"
         status = response.status_code
+        retry_after = _retry_after_s(response)
         if status in (401, 403):
             raise PortalAuthError(text, **details)
         if status == 404:
@@ -162,7 +185,9 @@ class PortalClient:
             raise PortalConflict(text, **details)
         if 400 <= status < 500:
             raise PortalRejected(text, **details)
-        raise PortalUnavailable(text, **details)
+        unavailable = PortalUnavailable(text, **details)
+        unavailable.retry_after_s = retry_after
+        raise unavailable
 
     def get(self, path: str, **params):
         return self.request("GET", path, params=params or None)
@@ -191,6 +216,25 @@ class PortalClient:
             json=dict(payment),
             headers={"Idempotency-Key": idempotency_key},
         )
+
+    def submit_batch(self, items: list[dict]) -> list[dict]:
+        """Deliver queued transactions; one result per item, in the same order.
+
+        Never retried here (a POST): the offline queue decides, and each item's
+        idempotency key makes a resend safe.
+        """
+        document = self.request("POST", "/api/v1/sync/batch", json={"items": items})
+        results = document.get("results") if isinstance(document, dict) else None
+        if not isinstance(results, list) or len(results) != len(items):
+            raise PortalBadResponse("sync batch: expected one result per item")
+        for item, result in zip(items, results, strict=True):
+            if (
+                not isinstance(result, dict)
+                or result.get("idempotency_key") != item["idempotency_key"]
+                or result.get("outcome") not in BATCH_OUTCOMES
+            ):
+                raise PortalBadResponse("sync batch: results do not match the items sent")
+        return results
 
     @staticmethod
     def _bills(document) -> list[dict]:

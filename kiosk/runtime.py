@@ -8,8 +8,10 @@ fictional city's data, so ``make run`` needs no configuration at all.
 
 from __future__ import annotations
 
+import datetime
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,7 +21,11 @@ from kiosk.model import Background, KioskModel, run_now
 from kiosk.portal_client import PortalClient
 from kiosk.speech import Speaker, create_speaker
 from offline.cache import Cache
+from offline.crypto import PayloadCipher, load_or_create_key
 from offline.db import open_database
+from offline.outbox import Outbox
+from offline.startup import open_kiosk_database
+from offline.sync import SyncSettings, SyncWorker
 
 log = logging.getLogger(__name__)
 
@@ -30,7 +36,10 @@ class Runtime:
     model: KioskModel
     devices: DeviceManager
     portal_client: PortalClient
+    sync: SyncWorker
     closers: list = field(default_factory=list)
+    # The loopback reference portal of a demo kiosk; None in production.
+    demo_portal: object | None = None
 
     def close(self) -> None:
         for close in reversed(self.closers):
@@ -51,14 +60,23 @@ def _read_token(path: Path) -> str:
     return token
 
 
+def _call_now(function: Callable[[], None]) -> None:
+    function()
+
+
 def build_runtime(
     config: Config,
     *,
     background: Background = run_now,
     speaker: Speaker | None = None,
     clock=time.monotonic,
+    call_soon: Callable[[Callable[[], None]], None] = _call_now,
+    start_sync: bool = True,
 ) -> Runtime:
+    """``call_soon`` runs a function on the UI thread: the sync worker reports from
+    its own thread through it."""
     closers = []
+    server = None
     data_dir = config.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     if config.demo:
@@ -78,17 +96,30 @@ def build_runtime(
     else:
         token = _read_token(config.get("portal", "token_file"))
 
-    client = PortalClient(
-        config.get("portal", "url"),
-        token,
-        connect_timeout_s=config.get("portal", "connect_timeout_s"),
-        read_timeout_s=config.get("portal", "read_timeout_s"),
-        retries=config.get("portal", "retries"),
-        ca_bundle=config.get("portal", "ca_bundle"),
-    )
+    client = _portal_client(config, token)
     closers.append(client.close)
-    database = open_database(data_dir / "kiosk.db")
-    closers.append(database.close)
+    database_path = data_dir / "kiosk.db"
+    opened = open_kiosk_database(database_path)
+    closers.append(opened.db.close)
+    cipher = PayloadCipher(load_or_create_key(config.key_file))
+    outbox = _outbox(config, opened.db, cipher)
+
+    # The worker thread gets its own connection and HTTP session: neither a sqlite3
+    # connection nor a requests Session is shared safely across threads.
+    sync_client = _portal_client(config, token)
+    closers.append(sync_client.close)
+    sync = SyncWorker(
+        lambda: _outbox(config, open_database(database_path), cipher),
+        sync_client,
+        SyncSettings(
+            batch_size=config.get("sync", "batch_size"),
+            backoff_base_s=config.get("sync", "backoff_base_s"),
+            backoff_max_s=config.get("sync", "backoff_max_s"),
+            health_interval_s=config.get("sync", "health_interval_s"),
+            retention=datetime.timedelta(days=config.get("storage", "sent_retention_days")),
+        ),
+        on_status=lambda status: call_soon(lambda: model.sync_status_changed(status)),
+    )
 
     devices = DeviceManager(
         {kind: config.get("devices", kind) for kind in ("card", "payment", "printer")},
@@ -108,8 +139,35 @@ def build_runtime(
         config,
         portal=client,
         speaker=speaker,
-        cache=Cache(database),
+        cache=Cache(opened.db),
+        outbox=outbox,
+        alerts=opened.alerts,
+        sync=sync,
         background=background,
         clock=clock,
     )
-    return Runtime(config, model, devices, client, closers)
+    if start_sync:
+        sync.start()
+    # Stopped before the database and client it uses are closed (closers run reversed).
+    closers.append(sync.stop)
+    return Runtime(config, model, devices, client, sync, closers, server)
+
+
+def _portal_client(config: Config, token: str) -> PortalClient:
+    return PortalClient(
+        config.get("portal", "url"),
+        token,
+        connect_timeout_s=config.get("portal", "connect_timeout_s"),
+        read_timeout_s=config.get("portal", "read_timeout_s"),
+        retries=config.get("portal", "retries"),
+        ca_bundle=config.get("portal", "ca_bundle"),
+    )
+
+
+def _outbox(config: Config, db, cipher: PayloadCipher) -> Outbox:
+    return Outbox(
+        db,
+        cipher,
+        max_unsent=config.get("storage", "max_queued_items"),
+        min_free_bytes=config.get("storage", "min_free_mb") * 1024 * 1024,
+    )

@@ -99,6 +99,9 @@ class ResidentSession:
         """Entered data, kept so nothing is asked twice (WCAG 3.3.7)."""
         self.entered[key] = value
 
+    def recall(self, key: str, default: object = None) -> object:
+        return self.entered.get(key, default)
+
     def wipe(self) -> None:
         self.active = False
         self.warning = False

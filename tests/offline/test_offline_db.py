@@ -25,19 +25,19 @@ def test_creates_parent_dirs_and_sets_durable_pragmas(db_path):
     db.close()
 
 
-def test_integrity_of_a_good_database_is_empty(db_path):
+def test_integrity_of_a_good_database_is_empty(db_path, cipher):
     db = open_database(db_path)
-    Outbox(db)
+    Outbox(db, cipher)
 
     assert check_integrity(db) == []
     db.close()
 
 
-def test_integrity_reports_a_corrupted_file(db_path, tmp_path):
+def test_integrity_reports_a_corrupted_file(db_path, tmp_path, cipher):
     # Chosen behaviour: damage inside the file is reported as problems, never raised,
     # so callers have a single thing to check.
     db = open_database(db_path)
-    outbox = Outbox(db)
+    outbox = Outbox(db, cipher)
     with db.conn:
         for n in range(2000):
             outbox.enqueue("form", {"n": n, "text": "x" * 100})

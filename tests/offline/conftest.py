@@ -1,0 +1,36 @@
+"""Fixtures of the offline queue's tests: a real database file and a real key."""
+
+from __future__ import annotations
+
+import pytest
+
+from offline.crypto import PayloadCipher, load_or_create_key
+from offline.db import open_database
+from offline.outbox import Outbox
+
+
+@pytest.fixture
+def cipher(tmp_path):
+    return PayloadCipher(load_or_create_key(tmp_path / "keys" / "outbox.key"))
+
+
+@pytest.fixture
+def db_path(tmp_path):
+    return tmp_path / "kiosk.db"
+
+
+@pytest.fixture
+def db(db_path):
+    db = open_database(db_path)
+    yield db
+    db.close()
+
+
+@pytest.fixture
+def outbox(db, cipher):
+    return Outbox(db, cipher)
+
+
+def enqueue(outbox: Outbox, kind: str = "survey_response", payload=None, **options):
+    with outbox.transaction():
+        return outbox.enqueue(kind, payload if payload is not None else {"n": 1}, **options)
