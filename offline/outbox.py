@@ -158,16 +158,19 @@ class Outbox:
     def __init__(
         self,
         db: sqlite_utils.Database,
-        cipher: PayloadCipher,
+        cipher: PayloadCipher | None,
         *,
         max_unsent: int = 5000,
         min_free_bytes: int = 50 * 1024 * 1024,
     ) -> None:
         self._db = db
+        # None for tools that must only ever see metadata (kiosk-queue).
         self._cipher = cipher
         self.max_unsent = max_unsent
         self.min_free_bytes = min_free_bytes
         with db.atomic():
+            if cipher is None and self._is_legacy():
+                raise RuntimeError("this queue has the old layout: start the kiosk once first")
             legacy = self._legacy_rows()
             for statement in _SCHEMA.split(";"):
                 if statement.strip():
@@ -178,10 +181,13 @@ class Outbox:
                     "UPDATE outbox SET created_at = ? WHERE idempotency_key = ?", (created_at, key)
                 )
 
+    def _is_legacy(self) -> bool:
+        columns = {row[1] for row in self._db.conn.execute("PRAGMA table_info(outbox)")}
+        return bool(columns) and "seq" not in columns
+
     def _legacy_rows(self) -> list[tuple]:
         """Unsent rows of the first, unencrypted outbox layout, which is then dropped."""
-        columns = {row[1] for row in self._db.conn.execute("PRAGMA table_info(outbox)")}
-        if not columns or "seq" in columns:
+        if not self._is_legacy():
             return []
         rows = self._db.conn.execute(
             "SELECT idempotency_key, kind, schema_version, payload, created_at FROM outbox"

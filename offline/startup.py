@@ -55,14 +55,16 @@ def open_kiosk_database(path: str | Path) -> OpenedDatabase:
 
 
 def _problems(path: Path) -> list[str]:
+    # Read-only: a read-write open of a damaged file can checkpoint or delete its
+    # WAL on close, destroying the very transactions a technician needs to recover.
     try:
-        db = open_database(path)
+        conn = sqlite3.connect(f"{path.absolute().as_uri()}?mode=ro", uri=True)
     except sqlite3.DatabaseError as error:
         return [f"cannot open: {error}"]
     try:
-        return check_integrity(db)
+        return check_integrity(sqlite_utils.Database(conn))
     finally:
-        db.close()
+        conn.close()
 
 
 def quarantine(path: Path) -> list[Path]:

@@ -24,14 +24,23 @@ from screens import widgets  # noqa: F401 - registers the shared widget rules
 from screens.attract import AttractScreen
 from screens.bar import AccessibilityBar  # noqa: F401 - used in app.kv
 from screens.coming_soon import ComingSoonScreen
+from screens.confirmation import ConfirmationScreen
 from screens.help import HelpScreen
 from screens.home import HomeScreen
+from screens.survey import SurveyScreen
 from screens.timeout_warning import TimeoutWarning
 
 log = logging.getLogger(__name__)
 Builder.load_file(str(Path(__file__).with_name("app.kv")))
 
-SCREEN_CLASSES = (AttractScreen, HomeScreen, ComingSoonScreen, HelpScreen)
+SCREEN_CLASSES = (
+    AttractScreen,
+    HomeScreen,
+    ComingSoonScreen,
+    HelpScreen,
+    SurveyScreen,
+    ConfirmationScreen,
+)
 
 
 class KioskRoot(BoxLayout):
@@ -51,6 +60,8 @@ class KioskApp(App):
     demo = BooleanProperty(False)
     session_active = BooleanProperty(False)
     city_name = StringProperty("")
+    online = BooleanProperty(False)
+    connection_text = StringProperty("")
 
     def __init__(self, model: KioskModel, *, animate: bool = True, **kwargs):
         super().__init__(**kwargs)
@@ -107,7 +118,7 @@ class KioskApp(App):
         return self.root_widget.ids.screens.get_screen(name)
 
     def _sync_all(self) -> None:
-        for topic in ("language", "theme", "speech", "catalogue", "screen", "timeout"):
+        for topic in ("language", "theme", "speech", "catalogue", "screen", "timeout", "online"):
             self._on_model_change(topic)
 
     def _on_model_change(self, topic: str) -> None:
@@ -135,12 +146,23 @@ class KioskApp(App):
             self.root_widget.ids.screens.current = model.screen
         elif topic in ("timeout", "timeout_countdown"):
             self._sync_timeout_warning()
+        elif topic == "online":
+            self._sync_connection()
+            if model.screen == "confirmation":
+                self.screen(model.screen).refresh()
+        elif topic in ("survey", "submission"):
+            self.screen(model.screen).refresh()
         self.session_active = model.session.active
 
     def _refresh_screens(self) -> None:
         for screen in self.root_widget.ids.screens.screens:
             screen.refresh()
         self._sync_timeout_warning()
+        self._sync_connection()
+
+    def _sync_connection(self) -> None:
+        self.online = bool(self.model.online)
+        self.connection_text = self.model.connection_text()
 
     def _sync_timeout_warning(self) -> None:
         warning = self.timeout_warning

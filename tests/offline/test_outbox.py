@@ -221,8 +221,7 @@ def test_purge_forgets_only_old_sent_items(db, outbox):
     with outbox.transaction():
         outbox.record([Delivery(key.idempotency_key, "created", 201) for key in (old, recent)])
         db.conn.execute(
-            "UPDATE outbox SET sent_at = '2020-01-01T00:00:00.000+00:00'"
-            " WHERE idempotency_key = ?",
+            "UPDATE outbox SET sent_at = '2020-01-01T00:00:00.000+00:00' WHERE idempotency_key = ?",
             (old.idempotency_key,),
         )
         purged = outbox.purge_sent(datetime.timedelta(days=30))

@@ -129,7 +129,5 @@ class QueuedItemLife(RuleBasedStateMachine):
         assert len(batch) == len(pending_orders)
 
 
-QueuedItemLife.TestCase.settings = settings(
-    max_examples=60, stateful_step_count=30, deadline=None
-)
+QueuedItemLife.TestCase.settings = settings(max_examples=60, stateful_step_count=30, deadline=None)
 test_queued_item_life = QueuedItemLife.TestCase

@@ -19,6 +19,7 @@ from kivy.base import EventLoop  # noqa: E402 - must follow configure_kivy
 from kivy.clock import Clock  # noqa: E402
 from kivy.core.window import Window  # noqa: E402
 from kivy.tests.common import UnitTestTouch  # noqa: E402
+from kivy.uix.scrollview import ScrollView  # noqa: E402
 
 from kiosk.config import load_config  # noqa: E402
 from kiosk.model import run_in_thread  # noqa: E402
@@ -86,12 +87,23 @@ class KioskDriver:
         ]
 
     def tap(self, widget) -> None:
+        self._scroll_into_view(widget)
         x, y = widget.to_window(*widget.center)
         touch = UnitTestTouch(x, y)
         touch.touch_down()
         self.pump(1)
         touch.touch_up()
         self.pump(3)
+
+    def _scroll_into_view(self, widget) -> None:
+        """What a resident does first when a button is below the fold."""
+        node = widget.parent
+        while node is not None and node is not Window:
+            if isinstance(node, ScrollView):
+                node.scroll_to(widget, padding=10, animate=False)
+                self.pump(2)
+                return
+            node = node.parent
 
     def tap_action(self, action: str) -> None:
         self.tap(self.find(action))
