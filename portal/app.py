@@ -6,10 +6,10 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from portal import api, open311, payments
+from portal import api, open311, payments, sync
 from portal.demo_data import seed_demo as seed_demo_data
 from portal.errors import install_error_handlers
-from portal.faults import install_faults
+from portal.faults import RandomFaults, install_faults
 from portal.idempotency import InFlightKeys
 from portal.store import PortalStore
 
@@ -24,19 +24,30 @@ DESCRIPTION = (
 
 
 def create_app(
-    db_path: str | Path, *, enable_faults: bool = False, seed_demo: bool = False
+    db_path: str | Path,
+    *,
+    enable_faults: bool = False,
+    seed_demo: bool = False,
+    fault_rate: float = 0.0,
+    fault_seed: int | None = None,
+    fault_slow_s: float = 5.0,
+    fault_retry_after_s: int = 1,
 ) -> FastAPI:
+    """``fault_rate`` > 0 implies ``enable_faults``: see :mod:`portal.faults`."""
+    random_faults = RandomFaults(fault_rate, fault_slow_s, fault_retry_after_s, fault_seed)
     store = PortalStore(db_path)
     if seed_demo:
         seed_demo_data(store)
     app = FastAPI(title=TITLE, version=VERSION, description=DESCRIPTION)
     app.state.store = store
     app.state.in_flight_keys = InFlightKeys()
+    app.state.sync_stats = sync.SyncStats()
     install_error_handlers(app)
     app.include_router(api.public)
     app.include_router(api.router)
     app.include_router(payments.router)
+    app.include_router(sync.router)
     app.include_router(open311.router)
-    if enable_faults:
-        install_faults(app)
+    if enable_faults or fault_rate > 0:
+        install_faults(app, random_faults)
     return app

@@ -20,7 +20,23 @@ examples:
       (--port 0 picks a free port; the URL is printed on the first line)
   kiosk-portal --db portal.db add-device kiosk-lobby-1
       print a new bearer token for that device (its previous token stops working)
+  kiosk-portal --db portal.db --seed-demo --faults
+      also serve /_faults, where tests queue failures for chosen paths
+  kiosk-portal --db soak.db --seed-demo --faults 0.05 --fault-seed 7 --fault-slow-s 3
+      soak test: 5% of requests get a random fault (500, 503 with Retry-After, a
+      3 s delay, or the connection dropped before or after processing); see and
+      change the rate at runtime with GET/PUT /_faults/random
 """
+
+
+def fault_rate(text: str) -> float:
+    try:
+        rate = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not 0 <= rate <= 1:
+        raise argparse.ArgumentTypeError(f"must be between 0 and 1, not {text}")
+    return rate
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -34,7 +50,25 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on")
     parser.add_argument("--port", type=int, default=DEFAULT_PORT, help="0 picks a free port")
     parser.add_argument("--seed-demo", action="store_true", help="load the Lindenfield demo data")
-    parser.add_argument("--faults", action="store_true", help="enable /_faults fault injection")
+    parser.add_argument(
+        "--faults",
+        nargs="?",
+        const=0.0,
+        type=fault_rate,
+        metavar="RATE",
+        help="enable /_faults fault injection; RATE (0 to 1, default 0) is the share of "
+        "requests that get a random fault",
+    )
+    parser.add_argument(
+        "--fault-slow-s",
+        type=float,
+        default=5.0,
+        metavar="SECONDS",
+        help="delay of the random 'slow' fault (default 5)",
+    )
+    parser.add_argument(
+        "--fault-seed", type=int, metavar="N", help="make the random faults repeatable"
+    )
     parser.add_argument("--log-level", default="warning", help="uvicorn log level")
     commands = parser.add_subparsers(
         dest="command",
@@ -59,7 +93,18 @@ def add_device(db_path: str, device_id: str) -> int:
 
 
 def serve(args: argparse.Namespace) -> int:
-    app = create_app(args.db, enable_faults=args.faults, seed_demo=args.seed_demo)
+    try:
+        app = create_app(
+            args.db,
+            enable_faults=args.faults is not None,
+            seed_demo=args.seed_demo,
+            fault_rate=args.faults or 0.0,
+            fault_seed=args.fault_seed,
+            fault_slow_s=args.fault_slow_s,
+        )
+    except ValueError as exc:
+        print(f"kiosk-portal: invalid fault settings: {exc}", file=sys.stderr)
+        return 2
     try:
         sock = bind_socket(args.host, args.port)
     except OSError as exc:

@@ -7,6 +7,7 @@ GeoReport v2 prescribes; see :mod:`portal.open311`.
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -81,16 +82,21 @@ def open311_response(status: int, description: str) -> JSONResponse:
     return JSONResponse([{"code": status, "description": description}], status_code=status)
 
 
-def _field_name(loc: tuple[Any, ...]) -> str:
-    # The first element says where the value came from (body, query, header).
-    parts = [str(part) for part in loc[1:]] or [str(part) for part in loc]
+def _field_name(loc: tuple[Any, ...], skip_source: bool) -> str:
+    parts = [str(part) for part in (loc[1:] if skip_source else loc)] or [str(p) for p in loc]
     return ".".join(parts) or "request"
 
 
-def _validation_fields(exc: RequestValidationError) -> dict[str, str]:
+def validation_fields(
+    problems: Iterable[Mapping[str, Any]], *, skip_source: bool = True
+) -> dict[str, str]:
+    """Pydantic's error list as {dotted field: message}. ``skip_source`` drops the first
+    element of each location, which for a request says where the value came from
+    (body, query, header) rather than which field it was."""
     fields: dict[str, str] = {}
-    for problem in exc.errors():
-        fields.setdefault(_field_name(tuple(problem.get("loc", ()))), problem.get("msg", "invalid"))
+    for problem in problems:
+        name = _field_name(tuple(problem.get("loc", ())), skip_source)
+        fields.setdefault(name, problem.get("msg", "invalid"))
     return fields
 
 
@@ -105,7 +111,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
-        fields = _validation_fields(exc)
+        fields = validation_fields(exc.errors())
         if request.url.path.startswith(OPEN311_PREFIX):
             details = "; ".join(f"{name}: {msg}" for name, msg in fields.items())
             return open311_response(400, f"Invalid request. {details}")

@@ -1,24 +1,28 @@
 """Fault injection, so kiosk tests can rehearse a portal that is slow or failing.
 
-Only installed when the app is created with ``enable_faults=True``; otherwise the
-/_faults paths do not exist. The middleware is plain ASGI and sleeps with asyncio,
-so a delayed request never holds up the others.
+Only installed when the app is created with ``enable_faults=True`` (or a random fault
+rate); otherwise the /_faults paths do not exist. Faults queued with POST /_faults
+hit the paths they name, first queued first served; random faults (see
+:mod:`portal.fault_random`) hit any request that no queued fault matched. The
+middleware is plain ASGI, so a delayed request never holds up the others.
 """
 
 from __future__ import annotations
 
-import asyncio
 import threading
 from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, Field, model_validator
 from starlette.types import ASGIApp, Receive, Scope, Send
 
-from portal.errors import error_response
+from portal.fault_actions import Drop, Injection, hide_dropped_connection_tracebacks, inject
+from portal.fault_random import RandomFaults, RandomFaultSettings
 
 CONTROL_PATH = "/_faults"
+# Random faults leave these alone, so a soak test can always read the API docs.
+NEVER_RANDOM = ("/docs", "/redoc", "/openapi.json")
 
 
 class FaultSpec(BaseModel):
@@ -26,6 +30,16 @@ class FaultSpec(BaseModel):
     status: Annotated[int, Field(ge=100, le=599)] | None = None
     delay_s: Annotated[float, Field(ge=0, le=60)] = 0.0
     count: Annotated[int, Field(ge=1, le=10_000)] = 1
+    drop: Drop | None = Field(
+        default=None,
+        description="before: hang up unprocessed; after: process, then hang up mid-response",
+    )
+
+    @model_validator(mode="after")
+    def _one_outcome(self) -> FaultSpec:
+        if self.drop is not None and self.status is not None:
+            raise ValueError("give a status or a drop, not both")
+        return self
 
 
 @dataclass
@@ -34,6 +48,15 @@ class Fault:
     status: int | None
     delay_s: float
     count: int
+    drop: Drop | None
+
+    def injection(self) -> Injection:
+        return Injection(
+            f"Fault injected for {self.path_prefix}.",
+            delay_s=self.delay_s,
+            status=self.status,
+            drop=self.drop,
+        )
 
 
 class FaultQueue:
@@ -45,12 +68,12 @@ class FaultQueue:
         self._served = 0
 
     def add(self, spec: FaultSpec) -> Fault:
-        fault = Fault(spec.path_prefix, spec.status, spec.delay_s, spec.count)
+        fault = Fault(spec.path_prefix, spec.status, spec.delay_s, spec.count, spec.drop)
         with self._lock:
             self._pending.append(fault)
         return fault
 
-    def take(self, path: str) -> Fault | None:
+    def take(self, path: str) -> Injection | None:
         with self._lock:
             for fault in self._pending:
                 if path.startswith(fault.path_prefix):
@@ -58,7 +81,7 @@ class FaultQueue:
                     if fault.count == 0:
                         self._pending.remove(fault)
                     self._served += 1
-                    return fault
+                    return fault.injection()
         return None
 
     def clear(self) -> None:
@@ -71,27 +94,22 @@ class FaultQueue:
 
 
 class FaultMiddleware:
-    def __init__(self, app: ASGIApp, faults: FaultQueue) -> None:
+    def __init__(self, app: ASGIApp, queue: FaultQueue, random_faults: RandomFaults) -> None:
         self.app = app
-        self.faults = faults
+        self.queue = queue
+        self.random_faults = random_faults
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http" or scope["path"].startswith(CONTROL_PATH):
+        path = scope.get("path", "")
+        injection = None
+        if scope["type"] == "http" and not path.startswith(CONTROL_PATH):
+            injection = self.queue.take(path)
+            if injection is None and not path.startswith(NEVER_RANDOM):
+                injection = self.random_faults.draw()
+        if injection is None:
             await self.app(scope, receive, send)
-            return
-        fault = self.faults.take(scope["path"])
-        if fault is None:
-            await self.app(scope, receive, send)
-            return
-        if fault.delay_s > 0:
-            await asyncio.sleep(fault.delay_s)
-        if fault.status is None:
-            await self.app(scope, receive, send)
-            return
-        response = error_response(
-            fault.status, "injected_fault", f"Fault injected for {fault.path_prefix}."
-        )
-        await response(scope, receive, send)
+        else:
+            await inject(injection, self.app, scope, receive, send)
 
 
 control = APIRouter(prefix=CONTROL_PATH, include_in_schema=False)
@@ -101,6 +119,10 @@ def _queue(request: Request) -> FaultQueue:
     return request.app.state.faults
 
 
+def _random(request: Request) -> RandomFaults:
+    return request.app.state.random_faults
+
+
 @control.post("", status_code=201)
 def queue_fault(request: Request, spec: FaultSpec) -> dict[str, Any]:
     return asdict(_queue(request).add(spec))
@@ -108,7 +130,7 @@ def queue_fault(request: Request, spec: FaultSpec) -> dict[str, Any]:
 
 @control.get("")
 def list_faults(request: Request) -> dict[str, Any]:
-    return _queue(request).snapshot()
+    return _queue(request).snapshot() | {"sync": request.app.state.sync_stats.snapshot()}
 
 
 @control.delete("")
@@ -117,7 +139,22 @@ def clear_faults(request: Request) -> dict[str, Any]:
     return _queue(request).snapshot()
 
 
-def install_faults(app: FastAPI) -> None:
+@control.get("/random")
+def random_faults(request: Request) -> dict[str, Any]:
+    return _random(request).snapshot()
+
+
+@control.put("/random")
+def configure_random_faults(request: Request, changes: RandomFaultSettings) -> dict[str, Any]:
+    _random(request).configure(changes)
+    return _random(request).snapshot()
+
+
+def install_faults(app: FastAPI, random_faults: RandomFaults | None = None) -> None:
     app.state.faults = FaultQueue()
-    app.add_middleware(FaultMiddleware, faults=app.state.faults)
+    app.state.random_faults = random_faults or RandomFaults()
+    app.add_middleware(
+        FaultMiddleware, queue=app.state.faults, random_faults=app.state.random_faults
+    )
     app.include_router(control)
+    hide_dropped_connection_tracebacks()

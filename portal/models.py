@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Literal
+from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
+
+from portal.idempotency import MAX_KEY_LENGTH
+from portal.timeutil import parse_iso, to_iso
+
+MAX_BATCH_ITEMS = 500
 
 
 class LocalizedText(BaseModel):
@@ -123,3 +128,42 @@ class PaymentRecord(Payment):
     currency: str
     kiosk_reference: str
     terminal: Terminal | None
+
+
+def _iso_timestamp(text: str) -> str:
+    return to_iso(parse_iso(text))
+
+
+class SyncItem(BaseModel):
+    """One queued kiosk transaction; the payload is checked per kind, item by item."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    idempotency_key: Annotated[str, Field(min_length=1, max_length=MAX_KEY_LENGTH)]
+    kind: str = Field(description="payment, service_request or survey_response")
+    schema_version: StrictInt
+    created_at: Annotated[str, AfterValidator(_iso_timestamp)] = Field(
+        description="ISO 8601; when the kiosk queued the item."
+    )
+    payload: dict[str, Any]
+
+
+class SyncBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    items: Annotated[list[SyncItem], Field(min_length=1, max_length=MAX_BATCH_ITEMS)]
+
+
+class SyncResult(BaseModel):
+    idempotency_key: str
+    outcome: Literal["created", "replayed", "rejected", "conflict", "retry"] = Field(
+        description="rejected: fix and resend (nothing stored); conflict: the key was used "
+        "for another item; retry: resend the same item later."
+    )
+    status: int = Field(description="HTTP status the item would have had on its own.")
+    body: dict[str, Any] | None
+    error: ErrorDetail | None
+
+
+class SyncResults(BaseModel):
+    results: list[SyncResult] = Field(description="One per item, in request order.")

@@ -15,10 +15,11 @@ from starlette.concurrency import run_in_threadpool
 from portal.auth import device_from_request
 from portal.errors import Open311Error
 from portal.open311_forms import (
+    DETAIL_FIELDS,
     SubmittedForm,
-    checked_attributes,
-    checked_location,
+    checked_submission,
     kiosk_request_id,
+    known_service,
     parse_form,
 )
 from portal.open311_records import (
@@ -56,16 +57,6 @@ ERROR_LIST = {
     },
 }
 
-_DETAIL_FIELDS = (
-    "description",
-    "media_url",
-    "email",
-    "first_name",
-    "last_name",
-    "phone",
-    "account_id",
-)
-
 _FORM_FIELDS = (
     "service_code",
     "lat",
@@ -74,7 +65,7 @@ _FORM_FIELDS = (
     "address_id",
     "device_id",
     "api_key",
-    *_DETAIL_FIELDS,
+    *DETAIL_FIELDS,
 )
 
 POST_FORM_SCHEMA = {
@@ -103,13 +94,6 @@ def _store(request: Request) -> PortalStore:
     return request.app.state.store
 
 
-def _known_service(store: PortalStore, service_code: str) -> dict[str, Any]:
-    service = store.open311_service(service_code)
-    if service is None:
-        raise Open311Error(404, f"Unknown service_code {service_code!r}.")
-    return service
-
-
 def _split(text: str | None) -> list[str] | None:
     values = [part.strip() for part in (text or "").split(",") if part.strip()]
     return values or None
@@ -136,7 +120,7 @@ def list_services(
 def get_service_definition(
     request: Request, service_code: str, jurisdiction_id: Jurisdiction = None, locale: Locale = None
 ) -> dict[str, Any]:
-    return service_definition(_known_service(_store(request), service_code), language(locale))
+    return service_definition(known_service(_store(request), service_code), language(locale))
 
 
 def _submit(request: Request, form: SubmittedForm, lang: str) -> list[dict[str, Any]]:
@@ -147,20 +131,11 @@ def _submit(request: Request, form: SubmittedForm, lang: str) -> list[dict[str, 
         device_id = store.device_for_token(api_key)
     if device_id is None:
         raise Open311Error(403, "A valid api_key or device token is required.")
-    service_code = form.get("service_code")
-    if service_code is None:
-        raise Open311Error(400, "service_code is required.")
-    service = _known_service(store, service_code)
-    address_id = form.get("address_id")
-    location = checked_location(form, store.address(address_id) if address_id else None)
-    attributes = checked_attributes(service, form)
     return create_request(
         store,
-        service=service,
+        checked_submission(store, form),
         device_id=device_id,
         kiosk_request_id=kiosk_request_id(form),
-        details={name: form.get(name) for name in _DETAIL_FIELDS} | location,
-        attributes=attributes,
         lang=lang,
     )
 

@@ -15,10 +15,21 @@ from typing import Any
 from urllib.parse import parse_qsl
 
 from portal.errors import Open311Error
+from portal.store import PortalStore
 from portal.timeutil import parse_iso, to_iso
 
 _ATTRIBUTE = re.compile(r"attribute\[([^\[\]]+)\](\[\])?")
 KIOSK_REQUEST_ID = "kiosk_request_id"
+# Stored as given; everything else in a form is checked, typed or derived first.
+DETAIL_FIELDS = (
+    "description",
+    "media_url",
+    "email",
+    "first_name",
+    "last_name",
+    "phone",
+    "account_id",
+)
 
 
 @dataclass
@@ -148,3 +159,33 @@ def checked_location(form: SubmittedForm, known_address: dict[str, Any] | None) 
             400, "A location is required: lat and long, address_string or address_id."
         )
     return location
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A form that passed every check, ready for open311_records.record_request."""
+
+    service: dict[str, Any]
+    details: dict[str, Any]
+    attributes: dict[str, Any]
+
+
+def known_service(store: PortalStore, service_code: str) -> dict[str, Any]:
+    service = store.open311_service(service_code)
+    if service is None:
+        raise Open311Error(404, f"Unknown service_code {service_code!r}.")
+    return service
+
+
+def checked_submission(store: PortalStore, form: SubmittedForm) -> Submission:
+    service_code = form.get("service_code")
+    if service_code is None:
+        raise Open311Error(400, "service_code is required.")
+    service = known_service(store, service_code)
+    address_id = form.get("address_id")
+    location = checked_location(form, store.address(address_id) if address_id else None)
+    return Submission(
+        service=service,
+        details={name: form.get(name) for name in DETAIL_FIELDS} | location,
+        attributes=checked_attributes(service, form),
+    )

@@ -12,6 +12,7 @@ import uuid
 from datetime import timedelta
 from typing import Any
 
+from portal.open311_forms import Submission
 from portal.store import PortalStore
 from portal.timeutil import to_iso, utc_now
 
@@ -67,66 +68,78 @@ def service_definition(service: dict[str, Any], lang: str) -> dict[str, Any]:
 
 def create_request(
     store: PortalStore,
+    submission: Submission,
     *,
-    service: dict[str, Any],
     device_id: str,
     kiosk_request_id: str | None,
-    details: dict[str, Any],
-    attributes: dict[str, Any],
     lang: str,
 ) -> list[dict[str, Any]]:
     """The POST response; a kiosk_request_id seen before from this device returns the
     earlier response and creates nothing, so kiosks can retry after a lost answer."""
+    with store.transaction() as conn:
+        response, _ = record_request(
+            conn, submission, device_id=device_id, kiosk_request_id=kiosk_request_id, lang=lang
+        )
+    return response
+
+
+def record_request(
+    conn: sqlite3.Connection,
+    submission: Submission,
+    *,
+    device_id: str,
+    kiosk_request_id: str | None,
+    lang: str,
+) -> tuple[list[dict[str, Any]], bool]:
+    """create_request on an open transaction; also says whether it created anything."""
+    if kiosk_request_id is not None:
+        seen = conn.execute(
+            "SELECT response FROM kiosk_requests WHERE device_id = ? AND kiosk_request_id = ?",
+            (device_id, kiosk_request_id),
+        ).fetchone()
+        if seen is not None:
+            return json.loads(seen["response"]), False
+    service = submission.service
     now = utc_now()
     expected_days = service.get("expected_days")
-    with store.transaction() as conn:
-        if kiosk_request_id is not None:
-            seen = conn.execute(
-                "SELECT response FROM kiosk_requests WHERE device_id = ? AND kiosk_request_id = ?",
-                (device_id, kiosk_request_id),
-            ).fetchone()
-            if seen is not None:
-                return json.loads(seen["response"])
-        seq = conn.execute("SELECT coalesce(max(seq), 0) + 1 AS next FROM service_requests")
-        request_id = f"LF-{seq.fetchone()['next']:06d}"
-        insert_request(
-            conn,
-            {
-                "service_request_id": request_id,
-                "service_code": service["service_code"],
-                "device_id": device_id,
-                "status": "open",
-                "requested_datetime": to_iso(now),
-                "updated_datetime": to_iso(now),
-                "expected_datetime": (
-                    to_iso(now + timedelta(days=expected_days)) if expected_days else None
-                ),
-                "attributes": attributes,
-                **details,
-            },
+    seq = conn.execute("SELECT coalesce(max(seq), 0) + 1 AS next FROM service_requests")
+    request_id = f"LF-{seq.fetchone()['next']:06d}"
+    insert_request(
+        conn,
+        {
+            "service_request_id": request_id,
+            "service_code": service["service_code"],
+            "device_id": device_id,
+            "status": "open",
+            "requested_datetime": to_iso(now),
+            "updated_datetime": to_iso(now),
+            "expected_datetime": (
+                to_iso(now + timedelta(days=expected_days)) if expected_days else None
+            ),
+            "attributes": submission.attributes,
+            **submission.details,
+        },
+    )
+    notice = localized(service.get("service_notice"), lang)
+    if service["type"] == "batch":
+        # The reference portal "processes the batch" at once: the token is
+        # already resolvable when the kiosk asks for it.
+        token = uuid.uuid4().hex
+        conn.execute(
+            "INSERT INTO request_tokens (token, service_request_id, created_at) VALUES (?, ?, ?)",
+            (token, request_id, to_iso(now)),
         )
-        notice = localized(service.get("service_notice"), lang)
-        if service["type"] == "batch":
-            # The reference portal "processes the batch" at once: the token is
-            # already resolvable when the kiosk asks for it.
-            token = uuid.uuid4().hex
-            conn.execute(
-                "INSERT INTO request_tokens (token, service_request_id, created_at)"
-                " VALUES (?, ?, ?)",
-                (token, request_id, to_iso(now)),
-            )
-            response = [{"token": token, "service_notice": notice, "account_id": None}]
-        else:
-            response = [
-                {"service_request_id": request_id, "service_notice": notice, "account_id": None}
-            ]
-        if kiosk_request_id is not None:
-            conn.execute(
-                "INSERT INTO kiosk_requests (device_id, kiosk_request_id, response)"
-                " VALUES (?, ?, ?)",
-                (device_id, kiosk_request_id, json.dumps(response)),
-            )
-    return response
+        response = [{"token": token, "service_notice": notice, "account_id": None}]
+    else:
+        response = [
+            {"service_request_id": request_id, "service_notice": notice, "account_id": None}
+        ]
+    if kiosk_request_id is not None:
+        conn.execute(
+            "INSERT INTO kiosk_requests (device_id, kiosk_request_id, response) VALUES (?, ?, ?)",
+            (device_id, kiosk_request_id, json.dumps(response)),
+        )
+    return response, True
 
 
 def insert_request(conn: sqlite3.Connection, record: dict[str, Any]) -> None:

@@ -18,7 +18,16 @@ from fastapi.responses import Response
 from portal.api import AUTH_ERRORS
 from portal.auth import require_device
 from portal.errors import ApiError
-from portal.idempotency import HEADER, InFlightKeys, checked_key, fingerprint, replay
+from portal.idempotency import (
+    HEADER,
+    InFlightKeys,
+    Outcome,
+    as_response,
+    checked_key,
+    fingerprint,
+    recall,
+    remember,
+)
 from portal.models import ErrorBody, Payment, PaymentRecord, PaymentRequest
 from portal.store import PortalStore
 from portal.timeutil import to_iso, utc_now
@@ -74,63 +83,54 @@ def check_payable(bill: sqlite3.Row | None, payment: PaymentRequest) -> int:
     return balance - payment.amount_cents
 
 
-def post_payment(store: PortalStore, device_id: str, key: str, payment: PaymentRequest) -> Response:
-    request_digest = fingerprint(payment.model_dump(mode="json"))
-    with store.transaction() as conn:
-        record = conn.execute(
-            "SELECT request_sha256, status_code, body FROM idempotency_records"
-            " WHERE device_id = ? AND key = ?",
-            (device_id, key),
-        ).fetchone()
-        if record is not None:
-            if record["request_sha256"] != request_digest:
-                raise ApiError(
-                    422,
-                    "idempotency_key_reused",
-                    f"This {HEADER} was already used with different parameters.",
-                )
-            return replay(record["status_code"], record["body"])
+def apply_payment(
+    conn: sqlite3.Connection, device_id: str, key: str, payment: PaymentRequest
+) -> Outcome:
+    """Posts the payment, or recalls what this key answered before, on an open
+    transaction; raises ApiError, before writing anything, if it cannot post.
 
-        bill = conn.execute("SELECT * FROM bills WHERE id = ?", (payment.bill_id,)).fetchone()
-        remaining = check_payable(bill, payment)
-        created = {
-            "payment_id": "pay_" + secrets.token_hex(8),
-            "bill_id": payment.bill_id,
-            "amount_cents": payment.amount_cents,
-            "remaining_cents": remaining,
-            "status": "posted",
-            "created_at": to_iso(utc_now()),
-        }
-        body = json.dumps(created)
-        conn.execute(
-            "UPDATE bills SET amount_due_cents = ?, status = ? WHERE id = ?",
-            (remaining, "paid" if remaining == 0 else "open", payment.bill_id),
-        )
-        terminal = payment.terminal.model_dump(mode="json") if payment.terminal else None
-        conn.execute(
-            "INSERT INTO payments (payment_id, bill_id, device_id, amount_cents, currency,"
-            " remaining_cents, kiosk_reference, terminal, status, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                created["payment_id"],
-                payment.bill_id,
-                device_id,
-                payment.amount_cents,
-                payment.currency,
-                remaining,
-                payment.kiosk_reference,
-                json.dumps(terminal) if terminal else None,
-                created["status"],
-                created["created_at"],
-            ),
-        )
-        conn.execute(
-            "INSERT INTO idempotency_records"
-            " (device_id, key, request_sha256, status_code, body, created_at)"
-            " VALUES (?, ?, ?, ?, ?, ?)",
-            (device_id, key, request_digest, 201, body, created["created_at"]),
-        )
-    return Response(content=body, status_code=201, media_type="application/json")
+    The sync batch calls this too, so a key used on either path is known on the other.
+    """
+    reject_unmasked_pan(payment)
+    digest = fingerprint(payment.model_dump(mode="json"))
+    earlier = recall(conn, device_id, key, digest)
+    if earlier is not None:
+        return earlier
+    bill = conn.execute("SELECT * FROM bills WHERE id = ?", (payment.bill_id,)).fetchone()
+    remaining = check_payable(bill, payment)
+    created = {
+        "payment_id": "pay_" + secrets.token_hex(8),
+        "bill_id": payment.bill_id,
+        "amount_cents": payment.amount_cents,
+        "remaining_cents": remaining,
+        "status": "posted",
+        "created_at": to_iso(utc_now()),
+    }
+    conn.execute(
+        "UPDATE bills SET amount_due_cents = ?, status = ? WHERE id = ?",
+        (remaining, "paid" if remaining == 0 else "open", payment.bill_id),
+    )
+    terminal = payment.terminal.model_dump(mode="json") if payment.terminal else None
+    conn.execute(
+        "INSERT INTO payments (payment_id, bill_id, device_id, amount_cents, currency,"
+        " remaining_cents, kiosk_reference, terminal, status, created_at)"
+        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        (
+            created["payment_id"],
+            payment.bill_id,
+            device_id,
+            payment.amount_cents,
+            payment.currency,
+            remaining,
+            payment.kiosk_reference,
+            json.dumps(terminal) if terminal else None,
+            created["status"],
+            created["created_at"],
+        ),
+    )
+    outcome = Outcome(201, json.dumps(created), replayed=False)
+    remember(conn, device_id, key, digest, outcome, created["created_at"])
+    return outcome
 
 
 @router.post(
@@ -152,14 +152,15 @@ def create_payment(
     idempotency_key: Annotated[str | None, Header(alias=HEADER)] = None,
 ) -> Response:
     key = checked_key(idempotency_key)
-    reject_unmasked_pan(payment)
     in_flight: InFlightKeys = request.app.state.in_flight_keys
     if not in_flight.claim(device_id, key):
         raise ApiError(
             409, "idempotency_key_in_use", f"A request with this {HEADER} is still in progress."
         )
+    store: PortalStore = request.app.state.store
     try:
-        return post_payment(request.app.state.store, device_id, key, payment)
+        with store.transaction() as conn:
+            return as_response(apply_payment(conn, device_id, key, payment))
     finally:
         in_flight.release(device_id, key)
 

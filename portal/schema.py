@@ -105,6 +105,19 @@ CREATE TABLE IF NOT EXISTS kiosk_requests (
     response TEXT NOT NULL,
     PRIMARY KEY (device_id, kiosk_request_id)
 );
+-- created_at is when the kiosk queued the answers; received_at when they arrived here.
+CREATE TABLE IF NOT EXISTS survey_responses (
+    id TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    survey_id TEXT NOT NULL,
+    answers TEXT NOT NULL,
+    locale TEXT,
+    kiosk_reference TEXT,
+    created_at TEXT NOT NULL,
+    received_at TEXT NOT NULL,
+    UNIQUE (device_id, idempotency_key)
+);
 CREATE TABLE IF NOT EXISTS addresses (
     id TEXT PRIMARY KEY,
     address TEXT NOT NULL,

@@ -31,7 +31,9 @@ class PortalStartError(RuntimeError):
 
 def bind_socket(host: str, port: int) -> socket.socket:
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
-    sock = socket.socket(family, socket.SOCK_STREAM)
+    # IPPROTO_TCP, not 0: asyncio only sets TCP_NODELAY on accepted sockets whose
+    # protocol says TCP, and without it keep-alive responses wait ~40 ms for delayed ACKs.
+    sock = socket.socket(family, socket.SOCK_STREAM, socket.IPPROTO_TCP)
     sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
     try:
         sock.bind((host, port))
@@ -90,13 +92,26 @@ def start_portal(
     seed_demo: bool = True,
     enable_faults: bool = False,
     device_id: str = DEMO_DEVICE_ID,
+    fault_rate: float = 0.0,
+    fault_seed: int | None = None,
+    fault_slow_s: float = 5.0,
+    fault_retry_after_s: int = 1,
 ) -> PortalServer:
+    """A fault_rate above 0 implies enable_faults (see portal.faults)."""
     try:
         sock = bind_socket(host, port)
     except OSError as exc:
         raise PortalStartError(f"portal cannot listen on {host}:{port}: {exc}") from exc
     try:
-        app = create_app(db_path, enable_faults=enable_faults, seed_demo=seed_demo)
+        app = create_app(
+            db_path,
+            enable_faults=enable_faults,
+            seed_demo=seed_demo,
+            fault_rate=fault_rate,
+            fault_seed=fault_seed,
+            fault_slow_s=fault_slow_s,
+            fault_retry_after_s=fault_retry_after_s,
+        )
         token = app.state.store.issue_token(device_id)
     except BaseException:
         sock.close()

@@ -29,8 +29,3 @@ def db(db_path):
 @pytest.fixture
 def outbox(db, cipher):
     return Outbox(db, cipher)
-
-
-def enqueue(outbox: Outbox, kind: str = "survey_response", payload=None, **options):
-    with outbox.transaction():
-        return outbox.enqueue(kind, payload if payload is not None else {"n": 1}, **options)

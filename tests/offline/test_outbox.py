@@ -8,7 +8,7 @@ import stat
 import uuid
 
 import pytest
-from conftest import enqueue
+from outbox_testkit import enqueue
 
 from offline.crypto import KeyFileError, PayloadCipher, load_or_create_key
 from offline.db import open_database

@@ -30,6 +30,9 @@ class Api:
         headers = {"Idempotency-Key": key} if key is not None else {}
         return self.post("/api/v1/payments", json=body, headers=headers)
 
+    def sync(self, *items: dict[str, Any]) -> requests.Response:
+        return self.post("/api/v1/sync/batch", json={"items": list(items)})
+
     def bill(self, bill: dict[str, Any]) -> dict[str, Any]:
         """The bill as the portal shows it now."""
         found = self.get("/api/v1/bills", params={"number": bill["number"]}).json()["bills"]
@@ -49,3 +52,32 @@ def payment_body(bill: dict[str, Any], amount_cents: int, **extra: Any) -> dict[
 
 def new_key() -> str:
     return uuid.uuid4().hex
+
+
+def sync_item(
+    kind: str, payload: dict[str, Any], key: str | None = None, schema_version: int = 1
+) -> dict[str, Any]:
+    """One item of a sync batch, as the kiosk's outbox would queue it."""
+    return {
+        "idempotency_key": key or new_key(),
+        "kind": kind,
+        "schema_version": schema_version,
+        "created_at": "2026-03-01T09:30:00.250-05:00",
+        "payload": payload,
+    }
+
+
+def survey(**extra: Any) -> dict[str, Any]:
+    return {"survey_id": "visit-2026", "answers": {"rating": 4, "comment": "Quick"}, **extra}
+
+
+def results(response: requests.Response) -> list[dict[str, Any]]:
+    assert response.status_code == 200, response.text
+    return response.json()["results"]
+
+
+def count(portal: PortalServer, sql: str, *params: Any) -> int:
+    """The single number a ``SELECT count(*) ...`` returns."""
+    row = portal.store.query_one(sql, params)
+    assert row is not None
+    return int(row[0])

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 import requests
-from portal_testkit import TIMEOUT
+from portal_testkit import TIMEOUT, count, results, survey, sync_item
 
 pytestmark = pytest.mark.usefixtures("clear_faults")
 
@@ -30,7 +30,8 @@ def test_status_fault_is_served_once_then_the_real_handler_answers(portal, api):
     assert failed.json()["error"]["code"] == "injected_fault"
     assert recovered.status_code == 200
     assert "services" in recovered.json()
-    assert faults(portal) == {"pending": [], "served": served_before + 1}
+    after = faults(portal)
+    assert (after["pending"], after["served"]) == ([], served_before + 1)
 
 
 def test_fault_only_hits_matching_paths_and_counts_down(portal, api):
@@ -88,6 +89,65 @@ def test_invalid_fault_is_422(portal):
 
     assert response.status_code == 422
     assert {"path_prefix", "count"} <= set(response.json()["error"]["fields"])
+
+
+def sync_one(portal, item):
+    return requests.post(
+        f"{portal.url}/api/v1/sync/batch",
+        json={"items": [item]},
+        headers={"Authorization": f"Bearer {portal.token}"},
+        timeout=TIMEOUT,
+    )
+
+
+def stored(portal, item):
+    return count(
+        portal,
+        "SELECT count(*) FROM survey_responses WHERE idempotency_key = ?",
+        item["idempotency_key"],
+    )
+
+
+def test_drop_before_hangs_up_without_processing(portal):
+    queue(portal, path_prefix="/api/v1/sync/batch", drop="before")
+    item = sync_item("survey_response", survey())
+
+    with pytest.raises(requests.ConnectionError):
+        sync_one(portal, item)
+
+    assert stored(portal, item) == 0
+    assert results(sync_one(portal, item))[0]["outcome"] == "created"
+
+
+def test_drop_after_commits_then_hangs_up_mid_response(portal):
+    queue(portal, path_prefix="/api/v1/sync/batch", drop="after", delay_s=0.05)
+    item = sync_item("survey_response", survey())
+
+    with pytest.raises((requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
+        sync_one(portal, item)
+
+    assert stored(portal, item) == 1
+    assert results(sync_one(portal, item))[0]["outcome"] == "replayed"
+
+
+def test_drop_after_an_empty_body_still_fails_the_client(portal):
+    queue(portal, path_prefix="/api/v1/health", drop="after")
+
+    with pytest.raises((requests.ConnectionError, requests.exceptions.ChunkedEncodingError)):
+        requests.head(f"{portal.url}/api/v1/health", timeout=TIMEOUT)
+
+    assert requests.get(f"{portal.url}/api/v1/health", timeout=TIMEOUT).status_code == 200
+
+
+def test_a_fault_cannot_both_answer_and_drop(portal):
+    response = requests.post(
+        f"{portal.url}/_faults",
+        json={"path_prefix": "/api/v1/health", "status": 500, "drop": "after"},
+        timeout=TIMEOUT,
+    )
+
+    assert response.status_code == 422
+    assert faults(portal)["pending"] == []
 
 
 def test_fault_endpoints_do_not_exist_unless_enabled(tmp_path):

@@ -22,7 +22,12 @@ def test_committed_openapi_document_is_up_to_date():
 def test_openapi_document_describes_the_kiosk_api():
     paths = json.loads(render())["paths"]
 
-    assert {"/api/v1/payments", "/api/v1/catalogue", "/open311/v2/requests.json"} <= set(paths)
+    assert {
+        "/api/v1/payments",
+        "/api/v1/sync/batch",
+        "/api/v1/catalogue",
+        "/open311/v2/requests.json",
+    } <= set(paths)
     assert not any(path.startswith("/_faults") for path in paths)
     parameters = {p["name"] for p in paths["/api/v1/payments"]["post"]["parameters"]}
     assert "Idempotency-Key" in parameters
