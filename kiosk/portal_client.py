@@ -96,7 +96,7 @@ def _retry_after_s(response: requests.Response) -> float | None:
     if not header:
         return None
     try:
-        return Retry.parse_retry_after(header)
+        return Retry(0).parse_retry_after(header)
     except InvalidHeader:  # the portal's bug, not a reason to fail
         return None
 

@@ -30,6 +30,7 @@ class FaultSpec(BaseModel):
     status: Annotated[int, Field(ge=100, le=599)] | None = None
     delay_s: Annotated[float, Field(ge=0, le=60)] = 0.0
     count: Annotated[int, Field(ge=1, le=10_000)] = 1
+    retry_after_s: Annotated[int, Field(ge=0, le=86_400)] | None = None
     drop: Drop | None = Field(
         default=None,
         description="before: hang up unprocessed; after: process, then hang up mid-response",
@@ -49,12 +50,14 @@ class Fault:
     delay_s: float
     count: int
     drop: Drop | None
+    retry_after_s: int | None = None
 
     def injection(self) -> Injection:
         return Injection(
             f"Fault injected for {self.path_prefix}.",
             delay_s=self.delay_s,
             status=self.status,
+            retry_after_s=self.retry_after_s,
             drop=self.drop,
         )
 
@@ -68,7 +71,9 @@ class FaultQueue:
         self._served = 0
 
     def add(self, spec: FaultSpec) -> Fault:
-        fault = Fault(spec.path_prefix, spec.status, spec.delay_s, spec.count, spec.drop)
+        fault = Fault(
+            spec.path_prefix, spec.status, spec.delay_s, spec.count, spec.drop, spec.retry_after_s
+        )
         with self._lock:
             self._pending.append(fault)
         return fault
