@@ -71,12 +71,9 @@ def main(argv=None) -> int:
     )
     from kivy.clock import Clock
 
-    from kiosk.model import run_in_thread
     from kiosk.runtime import build_runtime
 
-    runtime = build_runtime(
-        config, background=run_in_thread(lambda f: Clock.schedule_once(lambda _dt: f()))
-    )
+    runtime = build_runtime(config, call_soon=lambda f: Clock.schedule_once(lambda _dt: f()))
     from screens.app import KioskApp
 
     app = KioskApp(runtime.model, animate=not args.tour)

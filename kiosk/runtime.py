@@ -17,7 +17,7 @@ from pathlib import Path
 
 from drivers.manager import DeviceManager
 from kiosk.config import Config, ConfigError
-from kiosk.model import Background, KioskModel, run_now
+from kiosk.model import Background, KioskModel, run_in_thread
 from kiosk.portal_client import PortalClient
 from kiosk.speech import Speaker, create_speaker
 from offline.cache import Cache
@@ -38,7 +38,8 @@ class Runtime:
     portal_client: PortalClient
     sync: SyncWorker
     closers: list = field(default_factory=list)
-    # The loopback reference portal of a demo kiosk; None in production.
+    # The loopback reference portal of a demo kiosk (portal.server.PortalServer);
+    # None in production.
     demo_portal: object | None = None
 
     def close(self) -> None:
@@ -60,21 +61,18 @@ def _read_token(path: Path) -> str:
     return token
 
 
-def _call_now(function: Callable[[], None]) -> None:
-    function()
-
-
 def build_runtime(
     config: Config,
     *,
-    background: Background = run_now,
+    call_soon: Callable[[Callable[[], None]], None],
+    background: Background | None = None,
     speaker: Speaker | None = None,
     clock=time.monotonic,
-    call_soon: Callable[[Callable[[], None]], None] = _call_now,
     start_sync: bool = True,
 ) -> Runtime:
-    """``call_soon`` runs a function on the UI thread: the sync worker reports from
-    its own thread through it."""
+    """``call_soon`` runs a function on the UI thread: background work (catalogue
+    loads) and the sync worker, which run on threads of their own, report through it."""
+    background = background or run_in_thread(call_soon)
     closers = []
     server = None
     data_dir = config.data_dir

@@ -96,6 +96,7 @@ def start_portal(
     fault_seed: int | None = None,
     fault_slow_s: float = 5.0,
     fault_retry_after_s: int = 1,
+    token: str | None = None,
 ) -> PortalServer:
     """A fault_rate above 0 implies enable_faults (see portal.faults)."""
     try:
@@ -112,7 +113,7 @@ def start_portal(
             fault_slow_s=fault_slow_s,
             fault_retry_after_s=fault_retry_after_s,
         )
-        token = app.state.store.issue_token(device_id)
+        token = app.state.store.issue_token(device_id, token)
     except BaseException:
         sock.close()
         raise

@@ -92,9 +92,10 @@ class PortalStore:
 
     # -- devices -------------------------------------------------------------
 
-    def issue_token(self, device_id: str) -> str:
-        """A new token for the device; any earlier token of that device stops working."""
-        token = secrets.token_urlsafe(32)
+    def issue_token(self, device_id: str, token: str | None = None) -> str:
+        """A new token for the device (or ``token``, to keep a restarted test portal
+        reachable by kiosks already holding it); earlier tokens stop working."""
+        token = token or secrets.token_urlsafe(32)
         with self.transaction() as conn:
             conn.execute(
                 "INSERT INTO devices (device_id, token_sha256, created_at) VALUES (?, ?, ?)"

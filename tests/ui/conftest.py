@@ -22,7 +22,6 @@ from kivy.tests.common import UnitTestTouch  # noqa: E402
 from kivy.uix.scrollview import ScrollView  # noqa: E402
 
 from kiosk.config import load_config  # noqa: E402
-from kiosk.model import run_in_thread  # noqa: E402
 from kiosk.runtime import build_runtime  # noqa: E402
 from kiosk.speech import SilentSpeaker  # noqa: E402
 
@@ -122,7 +121,7 @@ def kiosk_app():
     clock = FakeClock()
     runtime = build_runtime(
         config,
-        background=run_in_thread(lambda f: Clock.schedule_once(lambda _dt: f())),
+        call_soon=lambda f: Clock.schedule_once(lambda _dt: f()),
         speaker=SilentSpeaker(),
         clock=clock,
     )
@@ -130,6 +129,7 @@ def kiosk_app():
     app._run_prepare()  # what App.run() does before its endless loop...
     EventLoop.start()  # ...and what runTouchApp() does; tests pump frames themselves
     driver = KioskDriver(app, clock)
+    driver.runtime = runtime
     driver.wait_until(lambda: runtime.model.catalogue is not None, "the demo catalogue")
     yield driver
     app.stop()
