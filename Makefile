@@ -66,6 +66,8 @@ tour: deps
 
 bench: deps
 	$(PY) bench/startup.py
+	$(PY) bench/queue_bench.py
+	$(PY) bench/crash_bench.py
 
 clean:
 	rm -rf $(STAMPS) $(MO_FILES) .pytest_cache

@@ -31,7 +31,7 @@ class SurveyScreen(KioskScreen):
                 chosen = self.model.survey.answers.get(question.id) == key
                 button = SurveyChoice(
                     # Words, not only colour, say which answer is chosen.
-                    text=("✓ " if chosen else "") + _(label),
+                    text=("• " if chosen else "") + _(label),
                     chosen=chosen,
                     primary=chosen,
                     action=f"answer:{question.id}:{key}",

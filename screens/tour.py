@@ -40,6 +40,12 @@ def tour_steps(app) -> Iterator[str]:
         model.open_help()
         yield f"{language}-05-help"
         model.go_home()
+        model.open_service("survey")
+        model.answer_survey("ease", "easy")
+        yield f"{language}-05a-survey"
+        model.submit_survey()
+        yield f"{language}-05b-confirmation"
+        model.go_home()
         model.session._last_activity -= model.session.seconds_left() - 25
         model.tick()
         yield f"{language}-06-timeout-warning"

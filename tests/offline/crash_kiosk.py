@@ -108,7 +108,6 @@ def _transaction(n: int, kind: str, bills: list[str], rng: random.Random):
 @dataclass
 class SoakResult:
     kills: int = 0
-    killed_while_sending: int = 0
     committed: set[int] = field(default_factory=set)
     local: dict[int, tuple] = field(default_factory=dict)
     elapsed_s: float = 0.0

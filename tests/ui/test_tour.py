@@ -20,9 +20,18 @@ def test_tour_writes_a_legible_picture_of_every_screen_in_each_language(tmp_path
     assert result.returncode == 0, result.stderr[-3000:]
     pictures = sorted(tmp_path.glob("*.png"))
     names = [p.stem for p in pictures]
-    assert len(pictures) >= 14, names
+    assert len(pictures) >= 18, names
     for language in ("en", "es"):
-        for screen in ("attract", "home", "home-search", "coming-soon", "help", "timeout-warning"):
+        for screen in (
+            "attract",
+            "home",
+            "home-search",
+            "coming-soon",
+            "help",
+            "survey",
+            "confirmation",
+            "timeout-warning",
+        ):
             assert any(n.startswith(language) and n.endswith(screen) for n in names), (
                 language,
                 screen,
