@@ -38,6 +38,15 @@ def test_production_defaults_are_locked_down():
             "shorter",
         ),
         ("[display]\nfullscreen = maybe\n", "display", "fullscreen", "yes or no"),
+        ("[sync]\nbatch_size = 0\n", "sync", "batch_size", "between 1 and 500"),
+        (
+            "[sync]\nbackoff_base_s = 60\nbackoff_max_s = 10\n",
+            "sync",
+            "backoff_base_s",
+            "larger than backoff_max_s",
+        ),
+        ("[storage]\nmax_queued_items = lots\n", "storage", "max_queued_items", "whole number"),
+        ("[storage]\nmin_free_mb = -1\n", "storage", "min_free_mb", "between 0"),
         ("[display]\nwidth = wide\n", "display", "width", "whole number"),
         ("[kiosk]\nlanguages = en, xx\n", "kiosk", "languages", "unsupported language 'xx'"),
         (
@@ -93,3 +102,10 @@ def test_with_values_rejects_unknown_keys():
     assert config.with_values(portal__url="http://127.0.0.1:1").get("portal", "url").endswith(":1")
     with pytest.raises(KeyError):
         config.with_values(portal__nope="x")
+
+
+def test_the_key_file_defaults_to_the_data_dir(tmp_path):
+    config = load_config(None, demo=True).with_values(storage__data_dir=tmp_path)
+    assert config.key_file == tmp_path / "outbox.key"
+    chosen = parse_config(f"[storage]\nkey_file = {tmp_path}/k.bin\n", demo=True)
+    assert chosen.key_file == tmp_path / "k.bin"
