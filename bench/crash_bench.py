@@ -20,6 +20,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests" / "offline")]
 
 from crash_kiosk import portal_tally, run_soak  # noqa: E402
+from outbox_testkit import add_bills  # noqa: E402
 
 from portal.server import start_portal  # noqa: E402
 
@@ -28,19 +29,7 @@ BALANCE = 100_000_000
 
 def soak(kills: int, total: int, workdir: Path) -> tuple[float, int, bool, str]:
     server = start_portal(workdir / "portal.db", seed_demo=True)
-    bills = []
-    for n in range(4):
-        bills.append(f"bench-{n}")
-        server.store.add_bill(
-            bill_id=bills[-1],
-            number=f"B-{n}",
-            account="ACC-BENCH",
-            kind="water",
-            description={"en": "Bench", "es": "Bench"},
-            amount_due_cents=BALANCE,
-            due_date="2026-12-31",
-            allows_partial=True,
-        )
+    bills = add_bills(server.store, "bench", 4, BALANCE)
     data_dir = workdir / "kiosk"
     data_dir.mkdir()
     try:

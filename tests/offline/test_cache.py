@@ -1,21 +1,7 @@
 import datetime
 
-import pytest
-
 from offline.cache import Cache
 from offline.db import open_database
-
-
-@pytest.fixture
-def db_path(tmp_path):
-    return tmp_path / "kiosk.db"
-
-
-@pytest.fixture
-def db(db_path):
-    db = open_database(db_path)
-    yield db
-    db.close()
 
 
 def test_round_trip_survives_reopen(db_path):

@@ -12,6 +12,7 @@ import collections
 
 import pytest
 from crash_kiosk import portal_tally, run_soak
+from outbox_testkit import add_bills
 
 from portal.server import start_portal
 
@@ -23,19 +24,7 @@ BILL_BALANCE = 1_000_000
 @pytest.fixture
 def soak_portal(tmp_path):
     server = start_portal(tmp_path / "portal.db", seed_demo=True)
-    bills = []
-    for n in range(4):
-        server.store.add_bill(
-            bill_id=f"soak-{n}",
-            number=f"S-{n}",
-            account="ACC-SOAK",
-            kind="water",
-            description={"en": "Soak bill", "es": "Factura"},
-            amount_due_cents=BILL_BALANCE,
-            due_date="2026-12-31",
-            allows_partial=True,
-        )
-        bills.append(f"soak-{n}")
+    bills = add_bills(server.store, "soak", 4, BILL_BALANCE)
     yield server, bills
     server.stop()
 

@@ -11,6 +11,7 @@ import random
 
 import requests
 from crash_kiosk import KINDS, _transaction, portal_tally
+from outbox_testkit import add_bills
 
 from kiosk.portal_client import PortalClient
 from offline.crypto import PayloadCipher, load_or_create_key
@@ -32,19 +33,7 @@ def test_two_thousand_transactions_through_thirty_percent_faults(tmp_path):
         fault_slow_s=0.6,  # past the kiosk's 0.3 s read timeout below
         fault_retry_after_s=1,
     )
-    bills = []
-    for n in range(5):
-        bills.append(f"fault-{n}")
-        server.store.add_bill(
-            bill_id=bills[-1],
-            number=f"F-{n}",
-            account="ACC-FAULT",
-            kind="water",
-            description={"en": "Water", "es": "Agua"},
-            amount_due_cents=10_000_000,
-            due_date="2026-12-31",
-            allows_partial=True,
-        )
+    bills = add_bills(server.store, "fault", 5, 10_000_000)
     try:
         cipher = PayloadCipher(load_or_create_key(tmp_path / "outbox.key"))
         path = tmp_path / "kiosk.db"

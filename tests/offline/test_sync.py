@@ -6,6 +6,7 @@ import random
 
 import pytest
 import requests
+from outbox_testkit import add_bills
 
 from kiosk.portal_client import PortalClient
 from offline.crypto import PayloadCipher, load_or_create_key
@@ -42,17 +43,7 @@ def kiosk(tmp_path, server):
 
 
 def new_bill(server, balance=10_000, partial=True):
-    bill_id = f"b-{random.getrandbits(40):x}"
-    server.store.add_bill(
-        bill_id=bill_id,
-        number=bill_id.upper(),
-        account="ACC-SYNC",
-        kind="water",
-        description={"en": "Water", "es": "Agua"},
-        amount_due_cents=balance,
-        due_date="2026-12-31",
-        allows_partial=partial,
-    )
+    [bill_id] = add_bills(server.store, f"b{random.getrandbits(40):x}", 1, balance, partial=partial)
     return bill_id
 
 
