@@ -33,6 +33,7 @@ from typing import Any
 
 import sqlite_utils
 
+from kiosk.logging_setup import redact
 from offline.crypto import PayloadCipher, UnreadablePayload
 
 PENDING, SENT, NEEDS_ATTENTION, CONFLICT = "pending", "sent", "needs_attention", "conflict"
@@ -69,6 +70,11 @@ CREATE TABLE IF NOT EXISTS outbox (
     attempts INTEGER NOT NULL DEFAULT 0,
     last_error TEXT,
     portal_reference TEXT,
+    -- How the delivery that ended the item's pending life went (created, replayed...).
+    -- Successful deliveries are kept here rather than as attempt rows: one write per
+    -- acknowledged item, the common case. Every failed attempt gets its own row.
+    delivered_by TEXT,
+    delivered_at_attempt INTEGER,
     sent_at TEXT
 );
 CREATE INDEX IF NOT EXISTS outbox_by_state ON outbox (state, seq);
@@ -226,7 +232,7 @@ class Outbox:
         body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
         sealed = self._cipher.encrypt(body, _context(key, kind, schema_version))
         reference = new_reference()
-        self._db.conn.execute(
+        inserted = self._db.conn.execute(
             "INSERT INTO outbox (idempotency_key, reference, kind, schema_version, order_key,"
             " key_id, payload, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (idempotency_key) DO NOTHING",
@@ -241,6 +247,8 @@ class Outbox:
                 utc_now(),
             ),
         )
+        if inserted.rowcount == 1:
+            return QueuedItem(key, reference)
         row = self._db.conn.execute(
             "SELECT reference FROM outbox WHERE idempotency_key = ?", (key,)
         ).fetchone()
@@ -257,21 +265,27 @@ class Outbox:
         for delivery in deliveries:
             state = TRANSITIONS[delivery.outcome]
             error = _clip(delivery.error)
+            if state == SENT:
+                cursor = conn.execute(
+                    "UPDATE outbox SET attempts = attempts + 1, state = 'sent', last_error = NULL,"
+                    " portal_reference = coalesce(?, portal_reference), delivered_by = ?,"
+                    " delivered_at_attempt = attempts + 1, sent_at = ?"
+                    " WHERE idempotency_key = ? AND state = 'pending'",
+                    (delivery.portal_reference, delivery.outcome, now, delivery.idempotency_key),
+                )
+                if cursor.rowcount == 1:
+                    continue
             conn.execute(
                 "INSERT INTO outbox_attempts (idempotency_key, at, outcome, status, error)"
                 " VALUES (?, ?, ?, ?, ?)",
                 (delivery.idempotency_key, now, delivery.outcome, delivery.status, error),
             )
             conn.execute(
-                "UPDATE outbox SET attempts = attempts + 1 WHERE idempotency_key = ?",
-                (delivery.idempotency_key,),
-            )
-            conn.execute(
-                "UPDATE outbox SET state = ?, last_error = ?,"
-                " portal_reference = coalesce(?, portal_reference),"
-                " sent_at = CASE WHEN ? = 'sent' THEN ? ELSE sent_at END"
-                " WHERE idempotency_key = ? AND state = 'pending'",
-                (state, error, delivery.portal_reference, state, now, delivery.idempotency_key),
+                "UPDATE outbox SET attempts = attempts + 1,"
+                " state = CASE WHEN state = 'pending' THEN ? ELSE state END,"
+                " last_error = CASE WHEN state = 'pending' THEN ? ELSE last_error END"
+                " WHERE idempotency_key = ?",
+                (state, error, delivery.idempotency_key),
             )
 
     def retry(self, key: str) -> bool:
@@ -384,12 +398,27 @@ class Outbox:
         return ItemSummary(*rows[0]) if len(rows) == 1 else None
 
     def attempts(self, key: str) -> list[Attempt]:
-        rows = self._db.conn.execute(
+        """Every attempt in order: the failed ones, and the delivery if there was one."""
+        conn = self._db.conn
+        rows = conn.execute(
             "SELECT at, outcome, status, error FROM outbox_attempts"
             " WHERE idempotency_key = ? ORDER BY id",
             (key,),
         ).fetchall()
-        return [Attempt(*row) for row in rows]
+        history = [Attempt(*row) for row in rows]
+        delivery = conn.execute(
+            "SELECT sent_at, delivered_by, delivered_at_attempt FROM outbox"
+            " WHERE idempotency_key = ? AND delivered_by IS NOT NULL",
+            (key,),
+        ).fetchone()
+        if delivery is not None:
+            sent_at, outcome, ordinal = delivery
+            history.insert(ordinal - 1, Attempt(sent_at, outcome, None, None))
+        return history
+
+    def has_pending(self) -> bool:
+        query = "SELECT EXISTS (SELECT 1 FROM outbox WHERE state = 'pending')"
+        return bool(self._db.conn.execute(query).fetchone()[0])
 
     def meta(self, name: str) -> str | None:
         row = self._db.conn.execute("SELECT value FROM outbox_meta WHERE name = ?", (name,))
@@ -427,12 +456,14 @@ def _context(key: str, kind: str, version: int) -> bytes:
 
 
 def _clip(error: str | None) -> str | None:
-    return error[:MAX_ERROR_LENGTH] if error else None
+    # Portal reasons can quote what a resident typed; metadata must stay impersonal.
+    return redact(error)[:MAX_ERROR_LENGTH] if error else None
 
 
 def new_reference() -> str:
     """``K-XXXX-XXXX``: 40 random bits, short enough to read over the phone."""
-    chars = "".join(secrets.choice(_REFERENCE_ALPHABET) for _ in range(8))
+    bits = secrets.randbits(40)
+    chars = "".join(_REFERENCE_ALPHABET[(bits >> shift) & 31] for shift in range(35, -1, -5))
     return f"K-{chars[:4]}-{chars[4:]}"
 
 

@@ -166,7 +166,7 @@ class SyncWorker:
         For tools and tests; the kiosk uses the background thread."""
         for _ in range(max_passes):
             delay = self.run_once()
-            if self.outbox.counts()[PENDING] == 0:
+            if not self.outbox.has_pending():
                 return True
             if delay > 0:
                 time.sleep(delay)

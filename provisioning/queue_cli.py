@@ -147,7 +147,7 @@ def retry(args, outbox: Outbox, alerts: Alerts, path: Path) -> int:
 
 
 def export(args, outbox: Outbox, alerts: Alerts, path: Path) -> int:
-    lines = [json.dumps(row) for row in outbox.export()]
+    lines = [json.dumps(_redacted(row)) for row in outbox.export()]
     text = "".join(line + "\n" for line in lines)
     if args.file:
         Path(args.file).write_text(text, encoding="utf-8")
@@ -176,7 +176,11 @@ COMMANDS = {
 
 
 def _summary(item) -> dict:
-    fields = asdict(item)
+    return _redacted(asdict(item))
+
+
+def _redacted(fields: dict) -> dict:
+    # Portal reasons can quote what a resident typed (an e-mail address, say).
     fields["last_error"] = redact(fields["last_error"]) if fields["last_error"] else None
     return fields
 

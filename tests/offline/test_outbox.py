@@ -172,7 +172,9 @@ def test_each_outcome_leads_to_its_state_with_history(outbox, outcome, state):
     assert summary.state == state
     assert summary.attempts == 1
     [attempt] = outbox.attempts(queued.idempotency_key)
-    assert (attempt.outcome, attempt.status) == (outcome, 201)
+    assert attempt.outcome == outcome
+    # A failure keeps the portal's status; a delivery is recorded on the item itself.
+    assert attempt.status == (None if state == SENT else 201)
     if state == SENT:
         assert summary.portal_reference == "LF-000001" and summary.sent_at
 
@@ -285,3 +287,14 @@ def test_unserialisable_payload_is_refused_without_side_effects(outbox):
     with pytest.raises(TypeError):
         enqueue(outbox, payload={"when": datetime.date(2026, 1, 1)})
     assert outbox.counts()[PENDING] == 0
+
+
+def test_portal_reasons_are_stored_redacted(outbox, db_path):
+    queued = enqueue(outbox)
+    with outbox.transaction():
+        reason = "invalid_email: maria@example.org is not valid"
+        outbox.record([Delivery(queued.idempotency_key, "rejected", 422, reason)])
+
+    assert outbox.find(queued.reference).last_error == "invalid_email: [email] is not valid"
+    raw = b"".join(path.read_bytes() for path in db_path.parent.glob("kiosk.db*"))
+    assert b"maria@example.org" not in raw
