@@ -11,8 +11,11 @@ LOCALES := kiosk/locale
 PO_FILES := $(wildcard $(LOCALES)/*/LC_MESSAGES/$(DOMAIN).po)
 MO_FILES := $(PO_FILES:.po=.mo)
 # Runtime: GL for Kivy's SDL2 wheel, espeak-ng for speech, mtdev for touch screens.
-# Build: libpcsclite-dev and swig compile pyscard (no Linux wheel).
-APT_PACKAGES := libgl1 libegl1 libmtdev1 espeak-ng libpcsclite-dev swig gcc
+# Build: libpcsclite-dev, swig, gcc and python3-dev compile pyscard (no Linux wheel).
+# Tests: pcscd with vpcd, the virtual reader our virtual card plugs into (never on a
+# production kiosk: vpcd listens on the network).
+APT_PACKAGES := libgl1 libegl1 libmtdev1 espeak-ng libpcsclite-dev swig gcc python3-dev \
+	pcscd vsmartcard-vpcd
 
 .PHONY: all run test lint format deps apt venv mo messages api-doc tour bench clean
 
