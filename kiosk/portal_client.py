@@ -209,6 +209,18 @@ class PortalClient:
     def bills_by_identity(self, profile: str, id_hash: str) -> list[dict]:
         return self._bills(self.get("/api/v1/bills/by-identity", profile=profile, id_hash=id_hash))
 
+    def resident(self, profile: str, id_hash: str) -> dict | None:
+        """The account linked to a card identity, or None for a card nobody linked."""
+        try:
+            document = self.request(
+                "POST", "/api/v1/identities/lookup", json={"profile": profile, "id_hash": id_hash}
+            )
+        except PortalNotFound:
+            return None
+        if not isinstance(document, dict) or not document.get("account"):
+            raise PortalBadResponse("identity lookup: expected an account")
+        return document
+
     def create_payment(self, payment: Mapping[str, object], *, idempotency_key: str) -> dict:
         return self.request(
             "POST",

@@ -9,7 +9,15 @@ from fastapi import APIRouter, Depends, Query, Request
 from kiosk.identity import PROFILES
 from portal.auth import require_device
 from portal.errors import ApiError
-from portal.models import AddressList, BillList, Catalogue, ErrorBody, Health
+from portal.models import (
+    AddressList,
+    BillList,
+    Catalogue,
+    ErrorBody,
+    Health,
+    IdentityLookup,
+    Resident,
+)
 from portal.store import PortalStore
 
 CITY_NAME = "Lindenfield"
@@ -53,12 +61,7 @@ def bills_by_number(
     return {"bills": _store(request).bills_matching(number)}
 
 
-@router.get("/bills/by-identity", response_model=BillList)
-def bills_by_identity(
-    request: Request,
-    profile: Annotated[str, Query(description="Card profile: " + ", ".join(PROFILES))],
-    id_hash: Annotated[str, Query(pattern=r"^[0-9a-fA-F]{64}$")],
-) -> dict[str, Any]:
+def _check_profile(profile: str) -> None:
     if profile not in PROFILES:
         raise ApiError(
             422,
@@ -66,7 +69,30 @@ def bills_by_identity(
             "Unknown card profile.",
             fields={"profile": f"must be one of {', '.join(PROFILES)}"},
         )
+
+
+@router.get("/bills/by-identity", response_model=BillList)
+def bills_by_identity(
+    request: Request,
+    profile: Annotated[str, Query(description="Card profile: " + ", ".join(PROFILES))],
+    id_hash: Annotated[str, Query(pattern=r"^[0-9a-fA-F]{64}$")],
+) -> dict[str, Any]:
+    _check_profile(profile)
     return {"bills": _store(request).bills_for_identity(profile, id_hash)}
+
+
+@router.post(
+    "/identities/lookup",
+    response_model=Resident,
+    responses={404: {"model": ErrorBody, "description": "No account is linked to this card"}},
+)
+def lookup_identity(request: Request, lookup: IdentityLookup) -> dict[str, str]:
+    """POST, not GET: the hash stays out of URLs and access logs."""
+    _check_profile(lookup.profile)
+    resident = _store(request).resident_for_identity(lookup.profile, lookup.id_hash)
+    if resident is None:
+        raise ApiError(404, "identity_unknown", "No account is linked to this card.")
+    return resident
 
 
 @router.get("/addresses", response_model=AddressList)

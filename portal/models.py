@@ -82,6 +82,19 @@ class BillList(BaseModel):
     bills: list[Bill]
 
 
+class IdentityLookup(BaseModel):
+    """A card identity as the kiosk sends it: never the raw identifier."""
+
+    profile: str
+    id_hash: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
+
+
+class Resident(BaseModel):
+    account: str
+    # What the kiosk may greet the resident with; the portal decides how much.
+    display_name: str
+
+
 class Address(BaseModel):
     id: str
     address: str

@@ -210,6 +210,17 @@ class PortalStore:
         )
         return [bill_from_row(row) for row in rows]
 
+    def resident_for_identity(self, profile: str, id_hash: str) -> dict[str, str] | None:
+        row = self.query_one(
+            "SELECT accounts.number, accounts.holder_name FROM identity_links"
+            " JOIN accounts ON accounts.number = identity_links.account"
+            " WHERE identity_links.profile = ? AND identity_links.id_hash = ?",
+            (profile, id_hash.lower()),
+        )
+        if row is None:
+            return None
+        return {"account": row["number"], "display_name": row["holder_name"]}
+
     def payment_count(self, bill_id: str) -> int:
         row = self.query_one("SELECT count(*) AS n FROM payments WHERE bill_id = ?", (bill_id,))
         return int(row["n"]) if row else 0

@@ -138,3 +138,16 @@ def test_tls_verification_cannot_be_switched_off(portal):
     client = PortalClient(portal.url, portal.token)
     assert client._verify is True
     assert client.session.verify is True
+
+
+def test_a_card_identity_resolves_to_its_resident_or_to_nobody(client):
+    from kiosk.identity import identity_hash
+    from portal.demo_data import DEMO_CARDS, DEMO_SALT
+
+    for card in DEMO_CARDS:
+        found = client.resident(
+            card.profile, identity_hash(DEMO_SALT, card.profile, card.identifier)
+        )
+        assert found == {"account": card.account, "display_name": card.holder}
+    stranger = identity_hash(DEMO_SALT, "uid", "DEADBEEF")
+    assert client.resident("uid", stranger) is None

@@ -133,3 +133,25 @@ def test_address_search_returns_at_most_20(api, portal):
 
 def test_address_search_treats_wildcards_literally(api):
     assert api.get("/api/v1/addresses", params={"q": "%"}).json() == {"addresses": []}
+
+
+def test_identity_lookup_takes_the_hash_in_the_body_and_never_a_raw_identifier(api):
+    card = DEMO_CARDS[1]
+    id_hash = identity_hash(DEMO_SALT, card.profile, card.identifier)
+
+    found = api.post(
+        "/api/v1/identities/lookup", json={"profile": card.profile, "id_hash": id_hash}
+    )
+    assert found.status_code == 200, found.text
+    assert found.json() == {"account": card.account, "display_name": card.holder}
+
+    raw = api.post(
+        "/api/v1/identities/lookup", json={"profile": card.profile, "id_hash": card.identifier}
+    )
+    assert raw.status_code == 422
+    unknown = api.post("/api/v1/identities/lookup", json={"profile": "uid", "id_hash": "0" * 64})
+    assert unknown.status_code == 404 and unknown.json()["error"]["code"] == "identity_unknown"
+    bad_profile = api.post(
+        "/api/v1/identities/lookup", json={"profile": "passport", "id_hash": id_hash}
+    )
+    assert bad_profile.status_code == 422
