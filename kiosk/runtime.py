@@ -15,6 +15,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from drivers.card.interface import CardData
+from drivers.card.simulator import SimulatedCardReader
 from drivers.manager import DeviceManager
 from kiosk.config import Config, ConfigError
 from kiosk.model import Background, KioskModel, run_in_thread
@@ -144,6 +146,7 @@ def build_runtime(
         background=background,
         clock=clock,
     )
+    _connect_card_reader(config, devices, model, call_soon)
     if start_sync:
         sync.start()
     # Stopped before the database and client it uses are closed (closers run reversed).
@@ -169,3 +172,25 @@ def _outbox(config: Config, db, cipher: PayloadCipher) -> Outbox:
         max_unsent=config.get("storage", "max_queued_items"),
         min_free_bytes=config.get("storage", "min_free_mb") * 1024 * 1024,
     )
+
+
+def _connect_card_reader(config: Config, devices: DeviceManager, model: KioskModel, call_soon):
+    reader = devices.get("card")
+    if reader is None:
+        log.warning("no card reader: residents can use the kiosk as guests only")
+        return
+    reader.subscribe(lambda event: call_soon(lambda: model.card_event(event)))
+    if config.demo and isinstance(reader, SimulatedCardReader):
+        # Demo kiosks have no real card; the attract screen offers these instead.
+        from portal.demo_data import DEMO_CARDS  # demo only, like the portal itself
+
+        cards = [CardData(c.profile, c.identifier, c.holder) for c in DEMO_CARDS]
+        model.demo_cards = [
+            *((f"{card.display_name} ({card.profile})", _inserter(reader, card)) for card in cards),
+            ("unsupported", reader.insert_unsupported),
+        ]
+        model.remove_demo_card = reader.remove
+
+
+def _inserter(reader: SimulatedCardReader, card: CardData):
+    return lambda: reader.insert(card)

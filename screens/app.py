@@ -152,6 +152,8 @@ class KioskApp(App):
                 self.screen(model.screen).refresh()
         elif topic in ("survey", "submission"):
             self.screen(model.screen).refresh()
+        elif topic == "identity":
+            self.screen(HOME).refresh_identity()
         self.session_active = model.session.active
 
     def _refresh_screens(self) -> None:

@@ -18,6 +18,12 @@ class AttractScreen(KioskScreen):
             button = KioskButton(text=LANGUAGE_NAMES[code], action=f"start:{code}")
             button.bind(on_release=lambda _b, code=code: self.model.choose_language_and_start(code))
             row.add_widget(button)
+        demo_row = self.ids.demo_cards
+        for index, (label, _insert) in enumerate(self.model.demo_cards):
+            shown = self.model._("a card we do not support") if label == "unsupported" else label
+            button = KioskButton(text=shown, action=f"demo_card:{index}")
+            button.bind(on_release=lambda _b, i=index: self.model.demo_insert_card(i))
+            demo_row.add_widget(button)
 
     def on_touch_up(self, touch):
         # Anywhere on the screen starts, not only the big button: the attract

@@ -22,8 +22,17 @@ class ServiceButton(KioskButton):
 class HomeScreen(KioskScreen):
     keyboard_shown = BooleanProperty(False)
     empty_text = StringProperty("")
+    welcome = StringProperty("")
+    card_notice = StringProperty("")
+    demo_card_in = BooleanProperty(False)
+
+    def refresh_identity(self) -> None:
+        self.welcome = self.model.welcome_text()
+        self.card_notice = self.model.card_notice_text()
+        self.demo_card_in = bool(self.model.demo_cards) and bool(self.welcome or self.card_notice)
 
     def refresh(self) -> None:
+        self.refresh_identity()
         search = self.ids.search
         if search.text != self.model.search_query:
             search.text = self.model.search_query
