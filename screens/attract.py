@@ -20,10 +20,16 @@ class AttractScreen(KioskScreen):
             row.add_widget(button)
         demo_row = self.ids.demo_cards
         for index, (label, _insert) in enumerate(self.model.demo_cards):
-            shown = self.model._("a card we do not support") if label == "unsupported" else label
-            button = KioskButton(text=shown, action=f"demo_card:{index}")
+            button = KioskButton(text=label, action=f"demo_card:{index}", font_size=18)
             button.bind(on_release=lambda _b, i=index: self.model.demo_insert_card(i))
             demo_row.add_widget(button)
+        self.refresh()
+
+    def refresh(self) -> None:
+        for button in self.ids.demo_cards.children:
+            index = int(button.action.split(":")[1])
+            if self.model.demo_cards[index][0] == "unsupported":
+                button.text = self.model._("Unsupported card")
 
     def on_touch_up(self, touch):
         # Anywhere on the screen starts, not only the big button: the attract
