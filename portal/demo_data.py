@@ -45,14 +45,14 @@ class DemoBill:
 
 DEMO_ACCOUNTS = {
     "100200": "Maria Lopez",
-    "100300": "Jan Peeters",
+    "100300": "María José Van den Brûle",
     "100400": "Alex Morgan",
     "100500": "Sam Carter",
 }
 
 DEMO_CARDS = (
     DemoCard("uid", "04A1B2C3D4", "100200", "Maria Lopez"),
-    DemoCard("beid", "592123456789", "100300", "Jan Peeters"),
+    DemoCard("beid", "92051212329", "100300", "María José Van den Brûle"),
     DemoCard("piv", "3f2a8c1e-5b7d-4e9a-a6c2-1d8f0b4e7a93", "100400", "Alex Morgan"),
 )
 

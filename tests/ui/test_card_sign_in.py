@@ -13,10 +13,10 @@ def test_inserting_a_card_on_the_attract_screen_signs_the_resident_in(kiosk):
     kiosk.tap_action(f"demo_card:{index}")
 
     kiosk.wait_until(lambda: kiosk.screen == "home", "the home screen")
-    kiosk.wait_until(lambda: welcome(kiosk) == "Welcome, Jan Peeters.", "the welcome")
+    kiosk.wait_until(lambda: welcome(kiosk) == "Welcome, María José Van den Brûle.", "the welcome")
     identity = kiosk.model.session.identity
     assert identity.profile == "beid" and len(identity.id_hash) == 64
-    assert "592123456789" not in repr(identity)
+    assert "92051212329" not in repr(identity)
 
     kiosk.tap_action("demo_remove_card")  # taking the card out ends the visit
     kiosk.wait_until(lambda: kiosk.screen == "attract", "the attract screen")
