@@ -13,21 +13,21 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from drivers.card.interface import CardData, CardEvent, CardRead, CardRemoved, ReadFailed
+from kiosk.card_sign_in import CardSignIn
 from kiosk.catalogue import Catalogue, CatalogueError, Service
 from kiosk.config import Config
 from kiosk.i18n import LANGUAGE_NAMES, N_, Translator, pick
-from kiosk.identity import ResidentIdentity, identity_hash
 from kiosk.portal_client import PortalClient, PortalError, PortalUnavailable
 from kiosk.session import ResidentSession, TimeoutEvent
 from kiosk.speech import SilentSpeaker, Speaker
-from kiosk.survey import QUESTIONS, SURVEY_KIND, SurveyForm
+from kiosk.submissions import CONFIRMATION, Submissions
+from kiosk.survey import QUESTIONS, SurveyForm
 from kiosk.theme import Theme
 
 log = logging.getLogger(__name__)
 
 ATTRACT, HOME, HELP, COMING_SOON = "attract", "home", "help", "coming_soon"
-SURVEY, CONFIRMATION = "survey", "confirmation"
+SURVEY = "survey"
 # Services with a screen of their own at this kiosk; the rest are honest about it.
 BUILT_SERVICES = {"help": HELP, "survey": SURVEY}
 # Services that take money: refused up front when the kiosk could not record a charge.
@@ -71,7 +71,7 @@ class CatalogueStatus:
     error: str = ""
 
 
-class KioskModel:
+class KioskModel(CardSignIn, Submissions):
     def __init__(
         self,
         config: Config,
@@ -250,61 +250,6 @@ class KioskModel:
             self.survey = self._remembered_survey()
         self._go(BUILT_SERVICES.get(service_id, COMING_SOON))
 
-    def payment_refusal(self) -> str | None:
-        """Why no payment may start now (an untranslated message), or None."""
-        if self.alerts is not None and self.alerts.payments_blocked():
-            return PAYMENTS_OFF_TEXT
-        if self.outbox is not None and self.outbox.capacity_problem():
-            return STORAGE_FULL_TEXT
-        return None
-
-    # Survey and submissions --------------------------------------------------
-
-    def _remembered_survey(self) -> SurveyForm:
-        return SurveyForm(dict(self.session.recall("survey.answers", {})))
-
-    def answer_survey(self, question_id: str, choice: str) -> None:
-        self.survey.answer(question_id, choice)
-        self.session.remember("survey.answers", dict(self.survey.answers))
-        self.session.record_activity()
-        self._changed("survey")
-
-    def submit_survey(self) -> None:
-        if self.survey.can_submit:
-            self.submit(SURVEY_KIND, self.survey.payload(self.language))
-            self.survey = SurveyForm()
-            self.session.remember("survey.answers", {})
-
-    def submit(self, kind: str, payload: dict, *, order_key: str | None = None):
-        """Queue a resident's submission durably, then show its confirmation.
-
-        It is on disk before the confirmation appears; delivery happens in the
-        background, now if the portal answers, or when the connection returns.
-        """
-        if self.outbox is None:
-            raise RuntimeError("this kiosk has no outbox")
-        with self.outbox.transaction():
-            item = self.outbox.enqueue(kind, payload, order_key=order_key)
-        log.info("queued %s as %s", kind, item.reference)
-        self.last_submission = item
-        self.submission_state = "pending"
-        if self.sync is not None:
-            self.sync.wake()
-        self._go(CONFIRMATION)
-        return item
-
-    def sync_status_changed(self, status) -> None:
-        """From the sync worker (on the UI thread): connection and queue changed."""
-        self.online = status.online
-        self.queued_count = status.pending
-        self._changed("online")
-        if self.last_submission is not None and self.outbox is not None:
-            found = self.outbox.find(self.last_submission.idempotency_key)
-            state = found.state if found else self.submission_state
-            if state != self.submission_state:
-                self.submission_state = state
-                self._changed("submission")
-
     def open_help(self) -> None:
         self._ensure_session()
         if self.screen != HELP:
@@ -361,84 +306,6 @@ class KioskModel:
         self.screen = screen
         self._changed("screen")
         self._speak_screen()
-
-    # Card sign-in ------------------------------------------------------------
-
-    def card_event(self, event: CardEvent) -> None:
-        """A card reader event, delivered on the UI thread."""
-        if isinstance(event, CardRead):
-            self._signed_in_with(event.card)
-        elif isinstance(event, ReadFailed):
-            self._ensure_session()
-            self.card_notice = (
-                CARD_UNSUPPORTED_TEXT
-                if event.reason == "unsupported_card"
-                else CARD_UNREADABLE_TEXT
-            )
-            log.info("card not used: %s", event.reason)
-            self._show_card_result()
-        elif isinstance(event, CardRemoved) and self.session.identity is not None:
-            # The card is the resident's key: taking it out ends the visit.
-            self.end_session("card removed")
-
-    def _signed_in_with(self, card: CardData) -> None:
-        salt = self.config.get("portal", "identity_salt")
-        id_hash = identity_hash(salt, card.profile, card.identifier)
-        self._ensure_session()
-        self.session.identity = ResidentIdentity(card.profile, id_hash, expired=card.expired)
-        self.card_notice = CARD_EXPIRED_TEXT if card.expired else None
-        log.info("resident identified by a %s card", card.profile)
-        self._show_card_result()
-        if self.portal is not None:
-            self._background(
-                lambda: self.portal.resident(card.profile, id_hash),
-                lambda found, error: self._resident_found(id_hash, found, error),
-            )
-
-    def _resident_found(self, id_hash: str, found, error: Exception | None) -> None:
-        identity = self.session.identity
-        if identity is None or identity.id_hash != id_hash:
-            return  # the card was removed, or another came, while we asked the portal
-        if error is not None:
-            log.warning("resident look-up failed: %s", error)
-            self.card_notice = self.card_notice or CARD_LOOKUP_OFFLINE_TEXT
-        elif found is None:
-            self.card_notice = self.card_notice or CARD_NO_ACCOUNT_TEXT
-        else:
-            self.session.identity = ResidentIdentity(
-                identity.profile, id_hash, found["display_name"], identity.expired
-            )
-        self._changed("identity")
-
-    def _show_card_result(self) -> None:
-        if self.screen == ATTRACT:
-            self._go(HOME)
-        self._changed("identity")
-
-    def demo_insert_card(self, index: int) -> None:
-        """Demo kiosks: what inserting a real card would do, with a pretend one."""
-        _label, insert = self.demo_cards[index]
-        if self.remove_demo_card is not None:
-            self.remove_demo_card()  # one slot: the previous demo card comes out first
-        insert()
-
-    def demo_remove_card(self) -> None:
-        if self.remove_demo_card is not None:
-            self.remove_demo_card()
-            if self.session.identity is None and self.card_notice:
-                self.card_notice = None
-                self._changed("identity")
-
-    def welcome_text(self) -> str:
-        identity = self.session.identity
-        if identity is None:
-            return ""
-        if identity.display_name:
-            return self._("Welcome, {name}.").format(name=identity.display_name)
-        return self._("Welcome. Your card has been read.")
-
-    def card_notice_text(self) -> str:
-        return self._(self.card_notice) if self.card_notice else ""
 
     # Catalogue ---------------------------------------------------------------
 
@@ -548,31 +415,6 @@ class KioskModel:
     def unavailable_text(self) -> str:
         return self._(self.unavailable_reason or COMING_SOON_TEXT)
 
-    def connection_text(self) -> str:
-        _ = self._
-        if self.online is None:
-            return _("Connecting to the city's service…")
-        if self.online:
-            return _("Online")
-        return _("Offline: what you send is saved and sent when the connection returns.")
-
-    def confirmation_lines(self) -> tuple[str, str, str]:
-        """Heading, what happened to the submission, and its reference."""
-        _ = self._
-        item = self.last_submission
-        if item is None:
-            return ("", "", "")
-        if self.submission_state == "sent":
-            status = _("It has reached the city.")
-        elif self.submission_state in ("needs_attention", "conflict"):
-            status = _("The city could not accept it yet. Staff will follow it up.")
-        elif self.online:
-            status = _("Sending it to the city now…")
-        else:
-            status = _("Queued: it will be sent when the connection returns.")
-        reference = _("Your reference: {reference}").format(reference=item.reference)
-        return (_("Thank you. We have saved it."), status, reference)
-
     def empty_catalogue_text(self) -> str:
         if self.catalogue_status.state == "loading":
             return self._("Loading services…")
@@ -601,27 +443,6 @@ class KioskModel:
 COMING_SOON_TEXT = N_(
     "This service is not available at this kiosk yet. You can use it on the city's website, "
     "or ask staff at the front desk."
-)
-CARD_UNSUPPORTED_TEXT = N_(
-    "This card is not supported here. You can use every service without a card."
-)
-CARD_UNREADABLE_TEXT = N_(
-    "We could not read this card. Take it out and try again, or continue without a card."
-)
-CARD_EXPIRED_TEXT = N_("This card has expired. Some services may ask for a valid card.")
-CARD_NO_ACCOUNT_TEXT = N_(
-    "No city account is linked to this card. You can still use every service."
-)
-CARD_LOOKUP_OFFLINE_TEXT = N_(
-    "We cannot look up your account right now. You can still use every service."
-)
-PAYMENTS_OFF_TEXT = N_(
-    "Payments are switched off at this kiosk until staff have checked it. "
-    "You can still use the other services."
-)
-STORAGE_FULL_TEXT = N_(
-    "This kiosk cannot take payments right now because its storage is full. "
-    "No money has been taken. You can still use the other services."
 )
 HELP_LINES = (
     N_("Touch a service to start it. Touch Back to go back."),
