@@ -71,6 +71,7 @@ bench: deps
 	$(PY) bench/startup.py
 	$(PY) bench/queue_bench.py
 	$(PY) bench/crash_bench.py
+	$(PY) bench/card_bench.py
 
 clean:
 	rm -rf $(STAMPS) $(MO_FILES) .pytest_cache

@@ -17,6 +17,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from drivers.base import KINDS, Driver
+from drivers.card.pcsc import PcscCardReader
 from drivers.card.simulator import SimulatedCardReader
 from drivers.payment.simulator import SimulatedTerminal
 from drivers.printer.simulator import SimulatedPrinter
@@ -38,7 +39,12 @@ class DeviceEvent:
 
 def default_registry() -> dict[tuple[str, str], type[Driver]]:
     """A fresh registry of the drivers that exist, so callers may extend their copy."""
-    drivers: list[type[Driver]] = [SimulatedCardReader, SimulatedTerminal, SimulatedPrinter]
+    drivers: list[type[Driver]] = [
+        SimulatedCardReader,
+        PcscCardReader,
+        SimulatedTerminal,
+        SimulatedPrinter,
+    ]
     return {(driver.kind, driver.name): driver for driver in drivers}
 
 
@@ -56,8 +62,12 @@ class DeviceManager:
         *,
         registry: Registry | None = None,
         interval_s: float = 2.0,
+        prepare: Callable[[Driver], None] | None = None,
     ) -> None:
         self._registry = default_registry() if registry is None else dict(registry)
+        # Runs before a driver starts, so subscribers miss none of its first events
+        # (a card already in the reader is read as soon as the driver starts).
+        self._prepare = prepare
         self._classes, self._options = _parse_config(config, self._registry)
         self._on_event = on_event
         self._interval_s = interval_s
@@ -119,6 +129,8 @@ class DeviceManager:
             if not driver_class.detect(options):
                 return None
             driver = driver_class.from_options(options)
+            if self._prepare is not None:
+                self._prepare(driver)
         except Exception:
             logger.exception("the %s driver %r failed to detect", kind, driver_class.name)
             return None

@@ -22,7 +22,7 @@ SUPPORTED_LANGUAGES = ("en", "es")
 # Each real driver (pcsc, zvt, escpos) is added here when it lands, so a config
 # can never name a driver this build does not have.
 DEVICE_DRIVERS = {
-    "card": ("simulator",),
+    "card": ("simulator", "pcsc"),
     "payment": ("simulator",),
     "printer": ("simulator",),
 }
@@ -165,7 +165,9 @@ SCHEMA: Mapping[str, Mapping[str, _Field]] = {
         "rate_wpm": _Field(_whole_number(80, 400), "150"),
     },
     "devices": {
-        kind: _Field(_one_of(*names), "simulator") for kind, names in DEVICE_DRIVERS.items()
+        **{kind: _Field(_one_of(*names), "simulator") for kind, names in DEVICE_DRIVERS.items()},
+        # Part of a reader's name, for kiosks with more than one PC/SC reader.
+        "card_reader": _Field(_text, ""),
     },
     "storage": {
         "data_dir": _Field(_optional_path, ""),

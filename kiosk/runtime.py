@@ -15,7 +15,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from drivers.card.interface import CardData
+from drivers.card.interface import CardData, CardReaderDriver
 from drivers.card.simulator import SimulatedCardReader
 from drivers.manager import DeviceManager
 from kiosk.config import Config, ConfigError
@@ -121,13 +121,6 @@ def build_runtime(
         on_status=lambda status: call_soon(lambda: model.sync_status_changed(status)),
     )
 
-    devices = DeviceManager(
-        {kind: config.get("devices", kind) for kind in ("card", "payment", "printer")},
-        lambda event: log.info("device %s", event),
-    )
-    devices.detect_once()
-    closers.append(devices.stop)
-
     if speaker is None:
         speaker = create_speaker(
             config.get("speech", "engine"),
@@ -146,7 +139,14 @@ def build_runtime(
         background=background,
         clock=clock,
     )
-    _connect_card_reader(config, devices, model, call_soon)
+    devices = DeviceManager(
+        _device_options(config),
+        lambda event: log.info("device %s", event),
+        prepare=lambda driver: _prepare_driver(config, driver, model, call_soon),
+    )
+    devices.detect_once()
+    devices.start()  # keeps looking for devices that were missing at start-up
+    closers.append(devices.stop)
     if start_sync:
         sync.start()
     # Stopped before the database and client it uses are closed (closers run reversed).
@@ -174,22 +174,28 @@ def _outbox(config: Config, db, cipher: PayloadCipher) -> Outbox:
     )
 
 
-def _connect_card_reader(config: Config, devices: DeviceManager, model: KioskModel, call_soon):
-    reader = devices.get("card")
-    if reader is None:
-        log.warning("no card reader: residents can use the kiosk as guests only")
+def _device_options(config: Config) -> dict[str, str]:
+    options = {kind: config.get("devices", kind) for kind in ("card", "payment", "printer")}
+    if config.get("devices", "card_reader"):
+        options["card.reader"] = config.get("devices", "card_reader")
+    return options
+
+
+def _prepare_driver(config: Config, driver, model: KioskModel, call_soon) -> None:
+    """Wire a driver to the model before it starts (see DeviceManager's prepare)."""
+    if not isinstance(driver, CardReaderDriver):
         return
-    reader.subscribe(lambda event: call_soon(lambda: model.card_event(event)))
-    if config.demo and isinstance(reader, SimulatedCardReader):
+    driver.subscribe(lambda event: call_soon(lambda: model.card_event(event)))
+    if config.demo and isinstance(driver, SimulatedCardReader):
         # Demo kiosks have no real card; the attract screen offers these instead.
         from portal.demo_data import DEMO_CARDS  # demo only, like the portal itself
 
         cards = [CardData(c.profile, c.identifier, c.holder) for c in DEMO_CARDS]
         model.demo_cards = [
-            *((f"{card.display_name} ({card.profile})", _inserter(reader, card)) for card in cards),
-            ("unsupported", reader.insert_unsupported),
+            *((f"{card.display_name} ({card.profile})", _inserter(driver, card)) for card in cards),
+            ("unsupported", driver.insert_unsupported),
         ]
-        model.remove_demo_card = reader.remove
+        model.remove_demo_card = driver.remove
 
 
 def _inserter(reader: SimulatedCardReader, card: CardData):

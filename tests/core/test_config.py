@@ -109,3 +109,11 @@ def test_the_key_file_defaults_to_the_data_dir(tmp_path):
     assert config.key_file == tmp_path / "outbox.key"
     chosen = parse_config(f"[storage]\nkey_file = {tmp_path}/k.bin\n", demo=True)
     assert chosen.key_file == tmp_path / "k.bin"
+
+
+def test_the_pcsc_card_driver_and_a_reader_filter_are_accepted():
+    config = parse_config("[devices]\ncard = pcsc\ncard_reader = ACR122\n", demo=True)
+    assert config.get("devices", "card") == "pcsc"
+    assert config.get("devices", "card_reader") == "ACR122"
+    with pytest.raises(ConfigError, match=r"\[devices\] card: must be one of simulator, pcsc"):
+        parse_config("[devices]\ncard = nfc\n", demo=True)

@@ -135,3 +135,22 @@ def test_stop_stops_drivers(manager):
     manager.stop()
 
     assert printer.status() is PrinterStatus.OFFLINE
+
+
+def test_prepare_runs_before_the_driver_starts_so_no_first_event_is_missed():
+    seen = []
+
+    def prepare(driver):
+        seen.append(("prepare", driver.kind, driver.readers() if driver.kind == "card" else None))
+        if driver.kind == "card":
+            driver.subscribe(lambda event: seen.append(("event", type(event).__name__)))
+
+    manager = DeviceManager({"card": "simulator"}, lambda event: None, prepare=prepare)
+    manager.detect_once()
+    added = threading.Event()
+    manager.get("card").subscribe(lambda event: added.set())
+    added.wait(5)
+    manager.get("card").stop()
+
+    assert seen[0] == ("prepare", "card", [])  # not started yet: no reader listed
+    assert ("event", "ReaderAdded") in seen  # the very first event reached the subscriber

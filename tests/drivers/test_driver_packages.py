@@ -6,8 +6,11 @@ from pathlib import Path
 
 import pytest
 
+from drivers.card.pcsc import PcscCardReader
+from drivers.manager import default_registry
+
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-PLACEHOLDERS = ["drivers.card.pcsc", "drivers.payment.zvt", "drivers.printer.escpos_driver"]
+PLACEHOLDERS = ["drivers.payment.zvt", "drivers.printer.escpos_driver"]
 
 
 def test_drivers_and_offline_never_import_kivy():
@@ -24,3 +27,7 @@ def test_placeholders_define_no_driver(module_name):
 
     assert module.__doc__
     assert not [obj for obj in vars(module).values() if inspect.isclass(obj)]
+
+
+def test_the_pcsc_card_driver_is_registered():
+    assert default_registry()[("card", "pcsc")] is PcscCardReader
