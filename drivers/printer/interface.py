@@ -77,6 +77,10 @@ def render_escpos(doc: ReceiptDocument, printer: Any) -> None:
     # Initialise first: a previous job may have been cut off mid-way, leaving bold,
     # double size or alignment switched on.
     printer.hw("INIT")
+    # INIT also resets the printer to code page 0, but python-escpos remembers the page
+    # it selected last and would not select it again: forget it, or the second receipt
+    # on the same printer prints "ñ" where "€" was meant.
+    printer.magic.encoding = None
     for line in doc.lines:
         printer.set(
             align=line.align,

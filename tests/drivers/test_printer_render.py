@@ -559,3 +559,19 @@ def regenerate_references() -> None:
 
 if __name__ == "__main__":
     regenerate_references()
+
+
+def test_every_receipt_selects_its_code_page_again_after_init():
+    from escpos.printer import Dummy
+
+    from drivers.printer.interface import ReceiptDocument, ReceiptLine, render_escpos
+    from drivers.printer.render import render
+
+    printer = Dummy()
+    document = ReceiptDocument([ReceiptLine("Total 12,50 €")], cut=True)
+    render_escpos(document, printer)
+    first = printer.output
+    render_escpos(document, printer)
+    second = printer.output[len(first) :]
+
+    assert render(second).lines[0] == "Total 12,50 €"
