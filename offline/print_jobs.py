@@ -1,0 +1,169 @@
+"""Durable receipt print jobs: a crash or an empty paper roll never loses a receipt,
+and a retry never prints a finished one twice.
+
+Life of a job::
+
+    queued ──start──▶ printing ──finish──▶ printed        (final)
+      ▲                  │  └──fail──▶ failed ──start──▶ printing …
+      └──────────────────┘
+    printing ──kiosk restarted──▶ uncertain               (never retried by itself)
+
+A job caught mid-print by a crash may or may not have come out of the printer, so
+it becomes ``uncertain``: only a person (the resident on the end screen, or a
+technician by reference) can ask for it again, and that makes a new job marked as a
+reprint. Automatic retries only ever pick ``queued`` and ``failed`` jobs.
+
+Like the outbox, no method commits: add a job in the same transaction as the
+business record it proves. Documents are sealed with the device key, since a
+receipt can carry a resident's name or address.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+import sqlite_utils
+
+from offline.crypto import PayloadCipher
+from offline.outbox import utc_now
+
+QUEUED, PRINTING, PRINTED, FAILED, UNCERTAIN = (
+    "queued",
+    "printing",
+    "printed",
+    "failed",
+    "uncertain",
+)
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS print_jobs (
+    id INTEGER PRIMARY KEY,
+    reference TEXT NOT NULL,
+    state TEXT NOT NULL DEFAULT 'queued'
+        CHECK (state IN ('queued', 'printing', 'printed', 'failed', 'uncertain')),
+    reprint_of INTEGER REFERENCES print_jobs (id),
+    document BLOB NOT NULL,
+    attempts INTEGER NOT NULL DEFAULT 0,
+    last_error TEXT,
+    created_at TEXT NOT NULL,
+    printed_at TEXT
+);
+CREATE INDEX IF NOT EXISTS print_jobs_by_reference ON print_jobs (reference);
+CREATE INDEX IF NOT EXISTS print_jobs_by_state ON print_jobs (state);
+"""
+
+
+@dataclass(frozen=True)
+class PrintJob:
+    id: int
+    reference: str
+    state: str
+    reprint_of: int | None
+    attempts: int
+    last_error: str | None
+
+
+class PrintJobs:
+    def __init__(self, db: sqlite_utils.Database, cipher: PayloadCipher) -> None:
+        self._db = db
+        self._cipher = cipher
+        with db.atomic():
+            for statement in _SCHEMA.split(";"):
+                if statement.strip():
+                    db.conn.execute(statement)
+
+    def transaction(self):
+        return self._db.atomic()
+
+    def add(self, reference: str, document: dict[str, Any], *, reprint_of: int | None = None):
+        """Queue a receipt; returns the job id."""
+        body = json.dumps(document, ensure_ascii=False, sort_keys=True).encode()
+        cursor = self._db.conn.execute(
+            "INSERT INTO print_jobs (reference, reprint_of, document, created_at)"
+            " VALUES (?, ?, ?, ?)",
+            (reference, reprint_of, self._cipher.encrypt(body, _context(reference)), utc_now()),
+        )
+        return cursor.lastrowid
+
+    def start(self, job_id: int) -> bool:
+        """Claim a job for printing. False means it must not be printed now: it is
+        finished, already being printed, or uncertain (a person must ask again)."""
+        cursor = self._db.conn.execute(
+            "UPDATE print_jobs SET state = 'printing', attempts = attempts + 1"
+            " WHERE id = ? AND state IN ('queued', 'failed')",
+            (job_id,),
+        )
+        return cursor.rowcount == 1
+
+    def finish(self, job_id: int) -> None:
+        self._db.conn.execute(
+            "UPDATE print_jobs SET state = 'printed', printed_at = ?, last_error = NULL"
+            " WHERE id = ? AND state = 'printing'",
+            (utc_now(), job_id),
+        )
+
+    def fail(self, job_id: int, reason: str) -> None:
+        """The printer refused the job before printing any of it (paper out, offline).
+        A job that may be half printed is not "failed": see ``recover``."""
+        self._db.conn.execute(
+            "UPDATE print_jobs SET state = 'failed', last_error = ? WHERE id = ?"
+            " AND state = 'printing'",
+            (reason[:200], job_id),
+        )
+
+    def interrupted(self, job_id: int, reason: str) -> None:
+        """Printing stopped part-way (paper ran out, link dropped): never retried by
+        itself, since part of the receipt is already on paper."""
+        self._db.conn.execute(
+            "UPDATE print_jobs SET state = 'uncertain', last_error = ? WHERE id = ?"
+            " AND state = 'printing'",
+            (reason[:200], job_id),
+        )
+
+    def recover(self) -> int:
+        """At start-up: jobs a crash caught mid-print become uncertain."""
+        cursor = self._db.conn.execute(
+            "UPDATE print_jobs SET state = 'uncertain', last_error = 'kiosk restarted while"
+            " printing' WHERE state = 'printing'"
+        )
+        return cursor.rowcount
+
+    def reprint(self, job_id: int) -> int:
+        """A person asked for this receipt again: a new job, marked as a reprint."""
+        job = self.get(job_id)
+        if job is None:
+            raise KeyError(job_id)
+        return self.add(job.reference, self.document(job_id), reprint_of=job_id)
+
+    def due(self) -> list[PrintJob]:
+        """Jobs the printer may take now, oldest first."""
+        return self._select("WHERE state IN ('queued', 'failed') ORDER BY id")
+
+    def for_reference(self, reference: str) -> list[PrintJob]:
+        return self._select("WHERE reference = ? ORDER BY id", (reference,))
+
+    def get(self, job_id: int) -> PrintJob | None:
+        found = self._select("WHERE id = ?", (job_id,))
+        return found[0] if found else None
+
+    def document(self, job_id: int) -> dict[str, Any]:
+        row = self._db.conn.execute(
+            "SELECT reference, document FROM print_jobs WHERE id = ?", (job_id,)
+        ).fetchone()
+        if row is None:
+            raise KeyError(job_id)
+        return json.loads(self._cipher.decrypt(row[1], _context(row[0])))
+
+    def _select(self, where: str, params: tuple = ()) -> list[PrintJob]:
+        rows = self._db.conn.execute(
+            "SELECT id, reference, state, reprint_of, attempts, last_error FROM print_jobs "
+            + where,
+            params,
+        ).fetchall()
+        return [PrintJob(*row) for row in rows]
+
+
+def _context(reference: str) -> bytes:
+    return f"print-job\0{reference}".encode()

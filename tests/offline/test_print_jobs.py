@@ -1,0 +1,138 @@
+"""Durable print jobs: nothing lost, nothing printed twice by a retry."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from pathlib import Path
+
+from hypothesis import settings
+from hypothesis import strategies as st
+from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
+
+from offline.crypto import PayloadCipher, load_or_create_key
+from offline.db import open_database
+from offline.print_jobs import FAILED, PRINTED, QUEUED, UNCERTAIN, PrintJobs
+
+RECEIPT = {"lines": [{"text": "María Pérez, Calle Mayor 3"}], "qr_data": "https://x/LF-000001"}
+
+
+def jobs_at(path, cipher):
+    return PrintJobs(open_database(path), cipher)
+
+
+def test_a_job_survives_a_restart_and_its_document_is_sealed(tmp_path, cipher):
+    path = tmp_path / "kiosk.db"
+    jobs = jobs_at(path, cipher)
+    with jobs.transaction():
+        job_id = jobs.add("K-AAAA-BBBB", RECEIPT)
+    jobs._db.close()
+
+    again = jobs_at(path, cipher)
+    assert [job.id for job in again.due()] == [job_id]
+    assert again.document(job_id) == RECEIPT
+    raw = b"".join(p.read_bytes() for p in tmp_path.glob("kiosk.db*"))
+    assert "María".encode() not in raw and b"Calle Mayor" not in raw
+
+
+def test_paper_out_before_printing_is_retried_but_a_finished_job_never(tmp_path, cipher):
+    jobs = jobs_at(tmp_path / "kiosk.db", cipher)
+    with jobs.transaction():
+        job_id = jobs.add("K-AAAA-BBBB", RECEIPT)
+        assert jobs.start(job_id)
+        jobs.fail(job_id, "paper_out")
+    assert jobs.get(job_id).state == FAILED and [j.id for j in jobs.due()] == [job_id]
+
+    with jobs.transaction():
+        assert jobs.start(job_id)
+        jobs.finish(job_id)
+        assert not jobs.start(job_id)  # a retry of a finished job prints nothing
+    assert jobs.get(job_id).state == PRINTED and jobs.due() == []
+
+
+def test_a_crash_mid_print_needs_a_person_to_ask_again(tmp_path, cipher):
+    path = tmp_path / "kiosk.db"
+    jobs = jobs_at(path, cipher)
+    with jobs.transaction():
+        job_id = jobs.add("K-AAAA-BBBB", RECEIPT)
+        jobs.start(job_id)
+    jobs._db.close()  # the kiosk dies while the printer is busy
+
+    again = jobs_at(path, cipher)
+    with again.transaction():
+        assert again.recover() == 1
+    assert again.get(job_id).state == UNCERTAIN and again.due() == []
+    with again.transaction():
+        assert not again.start(job_id)
+        copy = again.reprint(job_id)
+    assert again.get(copy).reprint_of == job_id and again.get(copy).state == QUEUED
+    assert [job.id for job in again.for_reference("K-AAAA-BBBB")] == [job_id, copy]
+
+
+class PrinterLife(RuleBasedStateMachine):
+    """Whatever happens, a job leaves the printer at most once unless a person asked."""
+
+    jobs_made = Bundle("jobs")
+
+    def __init__(self):
+        super().__init__()
+        self.directory = Path(tempfile.mkdtemp(prefix="print-jobs-"))
+        self.cipher = PayloadCipher(load_or_create_key(self.directory / "key"))
+        self.jobs = jobs_at(self.directory / "kiosk.db", self.cipher)
+        self.printed: dict[int, int] = {}
+        self.in_printer: set[int] = set()
+
+    def teardown(self):
+        self.jobs._db.close()
+        shutil.rmtree(self.directory, ignore_errors=True)
+
+    @rule(target=jobs_made)
+    def queue(self):
+        with self.jobs.transaction():
+            return self.jobs.add("K-TEST-0001", RECEIPT)
+
+    @rule(job=jobs_made)
+    def printer_takes_it(self, job):
+        with self.jobs.transaction():
+            if self.jobs.start(job):
+                self.in_printer.add(job)
+
+    @rule(job=jobs_made, outcome=st.sampled_from(["finished", "refused", "cut_off"]))
+    def printer_answers(self, job, outcome):
+        if job not in self.in_printer:
+            return
+        self.in_printer.discard(job)
+        with self.jobs.transaction():
+            if outcome == "finished":
+                self.jobs.finish(job)
+                self.printed[job] = self.printed.get(job, 0) + 1
+            elif outcome == "refused":
+                self.jobs.fail(job, "paper_out")
+            else:
+                self.jobs.interrupted(job, "paper ran out mid-job")
+
+    @rule()
+    def kiosk_restarts(self):
+        self.jobs._db.close()
+        self.jobs = jobs_at(self.directory / "kiosk.db", self.cipher)
+        with self.jobs.transaction():
+            self.jobs.recover()
+        self.in_printer.clear()
+
+    @rule(job=jobs_made)
+    def a_person_asks_again(self, job):
+        if self.jobs.get(job).state == UNCERTAIN:
+            with self.jobs.transaction():
+                self.jobs.reprint(job)
+
+    @invariant()
+    def nothing_prints_twice_and_nothing_is_lost(self):
+        assert all(count == 1 for count in self.printed.values())
+        due = {job.id for job in self.jobs.due()}
+        assert not due & set(self.printed)
+        for job_id in due:
+            assert self.jobs.get(job_id).state in (QUEUED, FAILED)
+
+
+PrinterLife.TestCase.settings = settings(max_examples=50, stateful_step_count=30, deadline=None)
+test_printer_life = PrinterLife.TestCase
