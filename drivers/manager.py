@@ -20,6 +20,7 @@ from drivers.base import KINDS, Driver
 from drivers.card.pcsc import PcscCardReader
 from drivers.card.simulator import SimulatedCardReader
 from drivers.payment.simulator import SimulatedTerminal
+from drivers.printer.escpos_driver import EscposPrinter
 from drivers.printer.simulator import SimulatedPrinter
 
 logger = logging.getLogger(__name__)
@@ -44,6 +45,7 @@ def default_registry() -> dict[tuple[str, str], type[Driver]]:
         PcscCardReader,
         SimulatedTerminal,
         SimulatedPrinter,
+        EscposPrinter,
     ]
     return {(driver.kind, driver.name): driver for driver in drivers}
 

@@ -60,6 +60,14 @@ class PrinterError(Exception):
         self.status = status
 
 
+class PrintInterrupted(PrinterError):
+    """The job was sent, in part or in full, and then the printer failed: the receipt may
+    be partly (or even wholly) on paper. Never retry it by itself; a person decides.
+
+    A plain :class:`PrinterError` means nothing of the job was sent: safe to retry.
+    """
+
+
 class ReceiptPrinterDriver(Driver):
     kind: ClassVar[str] = "printer"
 
@@ -69,7 +77,8 @@ class ReceiptPrinterDriver(Driver):
 
     @abstractmethod
     def print_document(self, doc: ReceiptDocument) -> None:
-        """Print one receipt; raises PrinterError when it cannot."""
+        """Print one receipt; raises PrinterError when it cannot (nothing was sent) and
+        PrintInterrupted when it failed after sending some of it."""
 
 
 def render_escpos(doc: ReceiptDocument, printer: Any) -> None:

@@ -5,8 +5,6 @@ from __future__ import annotations
 import threading
 from collections.abc import Mapping
 
-from escpos.printer import Dummy
-
 from drivers.printer.interface import (
     PrinterError,
     PrinterStatus,
@@ -51,6 +49,8 @@ class SimulatedPrinter(ReceiptPrinterDriver):
             status = self.status()
             if not status.can_print:
                 raise PrinterError(status)
+            from escpos.printer import Dummy  # here: importing python-escpos takes 0.2 s
+
             printer = Dummy()
             render_escpos(doc, printer)
             self.jobs.append(printer.output)

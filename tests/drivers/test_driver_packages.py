@@ -8,9 +8,10 @@ import pytest
 
 from drivers.card.pcsc import PcscCardReader
 from drivers.manager import default_registry
+from drivers.printer.escpos_driver import EscposPrinter
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
-PLACEHOLDERS = ["drivers.payment.zvt", "drivers.printer.escpos_driver"]
+PLACEHOLDERS = ["drivers.payment.zvt"]
 
 
 def test_drivers_and_offline_never_import_kivy():
@@ -31,3 +32,13 @@ def test_placeholders_define_no_driver(module_name):
 
 def test_the_pcsc_card_driver_is_registered():
     assert default_registry()[("card", "pcsc")] is PcscCardReader
+
+
+def test_the_escpos_printer_driver_is_registered():
+    assert default_registry()[("printer", "escpos")] is EscposPrinter
+
+
+def test_importing_the_drivers_does_not_import_the_printer_library():
+    # python-escpos takes about 0.2 s to import: only a printer that prints pays for it.
+    code = "import sys, drivers.manager\nsys.exit('escpos' in sys.modules)"
+    assert subprocess.run([sys.executable, "-c", code], cwd=PROJECT_ROOT).returncode == 0
