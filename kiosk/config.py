@@ -24,8 +24,22 @@ SUPPORTED_LANGUAGES = ("en", "es")
 DEVICE_DRIVERS = {
     "card": ("simulator", "pcsc"),
     "payment": ("simulator",),
-    "printer": ("simulator",),
+    "printer": ("simulator", "escpos"),
 }
+
+
+PRINTER_OPTIONS = (
+    "transport",  # usb, serial, network or file
+    "host",
+    "port",  # TCP port (network) or device path (serial)
+    "baudrate",
+    "vendor_id",
+    "product_id",
+    "path",
+    "profile",  # a python-escpos capabilities profile, e.g. TM-T20II
+    "columns",
+    "paper_width",  # 58 or 80 (mm)
+)
 
 
 class ConfigError(ValueError):
@@ -168,6 +182,8 @@ SCHEMA: Mapping[str, Mapping[str, _Field]] = {
         **{kind: _Field(_one_of(*names), "simulator") for kind, names in DEVICE_DRIVERS.items()},
         # Part of a reader's name, for kiosks with more than one PC/SC reader.
         "card_reader": _Field(_text, ""),
+        # printer = escpos: how to reach it (checked by the driver's own parser).
+        **{f"printer_{option}": _Field(_text, "") for option in PRINTER_OPTIONS},
     },
     "storage": {
         "data_dir": _Field(_optional_path, ""),
@@ -281,6 +297,8 @@ def _check_consistency(values: Mapping[tuple[str, str], object]) -> None:
         raise ConfigError("kiosk", "default_language", "must be one of [kiosk] languages")
     if values[("sync", "backoff_base_s")] > values[("sync", "backoff_max_s")]:
         raise ConfigError("sync", "backoff_base_s", "must not be larger than backoff_max_s")
+    if values[("devices", "printer")] == "escpos":
+        _check_printer(values)
     timeout, warning = values[("session", "inactivity_timeout_s")], values[("session", "warning_s")]
     if warning >= timeout:
         raise ConfigError("session", "warning_s", "must be shorter than inactivity_timeout_s")
@@ -292,3 +310,25 @@ def _check_consistency(values: Mapping[tuple[str, str], object]) -> None:
             raise ConfigError("portal", "url", "must use https:// in production mode")
         if not values[("portal", "identity_salt")]:
             raise ConfigError("portal", "identity_salt", "is required in production mode")
+
+
+def printer_options(config_values: Mapping[tuple[str, str], object]) -> dict[str, str]:
+    """The ``printer_*`` keys that are set, named as the escpos driver expects."""
+    return {
+        option: str(config_values[("devices", f"printer_{option}")])
+        for option in PRINTER_OPTIONS
+        if config_values[("devices", f"printer_{option}")]
+    }
+
+
+def _check_printer(values: Mapping[tuple[str, str], object]) -> None:
+    from drivers.printer.escpos_driver import EscposSettings  # only escpos kiosks need it
+
+    options = printer_options(values)
+    if "transport" not in options:
+        raise ConfigError("devices", "printer_transport", "is required when printer = escpos")
+    try:
+        EscposSettings.from_options(options)
+    except ValueError as error:
+        named = next((o for o in PRINTER_OPTIONS if o in str(error)), "transport")
+        raise ConfigError("devices", f"printer_{named}", str(error)) from None

@@ -18,7 +18,7 @@ from pathlib import Path
 from drivers.card.interface import CardData, CardReaderDriver
 from drivers.card.simulator import SimulatedCardReader
 from drivers.manager import DeviceManager
-from kiosk.config import Config, ConfigError
+from kiosk.config import Config, ConfigError, printer_options
 from kiosk.model import Background, KioskModel, run_in_thread
 from kiosk.portal_client import PortalClient
 from kiosk.speech import Speaker, create_speaker
@@ -178,6 +178,10 @@ def _device_options(config: Config) -> dict[str, str]:
     options = {kind: config.get("devices", kind) for kind in ("card", "payment", "printer")}
     if config.get("devices", "card_reader"):
         options["card.reader"] = config.get("devices", "card_reader")
+    if options["printer"] == "escpos":
+        options.update(
+            {f"printer.{key}": value for key, value in printer_options(config.values).items()}
+        )
     return options
 
 

@@ -117,3 +117,19 @@ def test_the_pcsc_card_driver_and_a_reader_filter_are_accepted():
     assert config.get("devices", "card_reader") == "ACR122"
     with pytest.raises(ConfigError, match=r"\[devices\] card: must be one of simulator, pcsc"):
         parse_config("[devices]\ncard = nfc\n", demo=True)
+
+
+def test_an_escpos_printer_is_checked_at_start_with_the_key_named():
+    ok = parse_config(
+        "[devices]\nprinter = escpos\nprinter_transport = network\nprinter_host = 10.0.0.9\n",
+        demo=True,
+    )
+    assert ok.get("devices", "printer_host") == "10.0.0.9"
+    with pytest.raises(ConfigError, match=r"\[devices\] printer_transport: is required"):
+        parse_config("[devices]\nprinter = escpos\n", demo=True)
+    with pytest.raises(ConfigError, match=r"\[devices\] printer_port"):
+        parse_config(
+            "[devices]\nprinter = escpos\nprinter_transport = network\nprinter_host = h\n"
+            "printer_port = ninety\n",
+            demo=True,
+        )
