@@ -41,6 +41,17 @@ def open_database(path: str | Path) -> sqlite_utils.Database:
     return sqlite_utils.Database(conn)
 
 
+def apply_schema(db: sqlite_utils.Database, script: str) -> None:
+    """Run ``;``-separated CREATE statements inside the caller's transaction.
+
+    Not ``executescript``: that commits whatever transaction is open first, which
+    would break the atomic migrations that call this.
+    """
+    for statement in script.split(";"):
+        if statement.strip():
+            db.conn.execute(statement)
+
+
 def check_integrity(db: sqlite_utils.Database) -> list[str]:
     """Problems SQLite finds in the database file; empty means healthy.
 

@@ -35,6 +35,7 @@ import sqlite_utils
 
 from kiosk.logging_setup import redact
 from offline.crypto import PayloadCipher, UnreadablePayload
+from offline.db import apply_schema
 
 PENDING, SENT, NEEDS_ATTENTION, CONFLICT = "pending", "sent", "needs_attention", "conflict"
 STATES = (PENDING, SENT, NEEDS_ATTENTION, CONFLICT)
@@ -175,13 +176,12 @@ class Outbox:
         self.max_unsent = max_unsent
         self.min_free_bytes = min_free_bytes
         with db.atomic():
-            if cipher is None and self._is_legacy():
+            legacy = self._is_legacy()
+            if legacy and cipher is None:
                 raise RuntimeError("this queue has the old layout: start the kiosk once first")
-            legacy = self._legacy_rows()
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    db.conn.execute(statement)
-            for key, kind, version, payload, created_at in legacy:
+            legacy_rows = self._take_legacy_rows() if legacy else []
+            apply_schema(db, _SCHEMA)
+            for key, kind, version, payload, created_at in legacy_rows:
                 self.enqueue(kind, json.loads(payload), idempotency_key=key, schema_version=version)
                 db.conn.execute(
                     "UPDATE outbox SET created_at = ? WHERE idempotency_key = ?", (created_at, key)
@@ -191,10 +191,8 @@ class Outbox:
         columns = {row[1] for row in self._db.conn.execute("PRAGMA table_info(outbox)")}
         return bool(columns) and "seq" not in columns
 
-    def _legacy_rows(self) -> list[tuple]:
+    def _take_legacy_rows(self) -> list[tuple]:
         """Unsent rows of the first, unencrypted outbox layout, which is then dropped."""
-        if not self._is_legacy():
-            return []
         rows = self._db.conn.execute(
             "SELECT idempotency_key, kind, schema_version, payload, created_at FROM outbox"
             " WHERE state != 'sent' ORDER BY rowid"
@@ -326,16 +324,18 @@ class Outbox:
         # rowid order, not created_at: the kiosk clock may jump (no RTC before NTP).
         rows = self._db.conn.execute(
             "SELECT idempotency_key, reference, kind, schema_version, created_at, attempts,"
-            " payload, order_key FROM outbox AS item WHERE state = 'pending' AND NOT EXISTS"
+            " payload FROM outbox AS item WHERE state = 'pending' AND NOT EXISTS"
             " (SELECT 1 FROM outbox AS earlier WHERE earlier.order_key = item.order_key"
             " AND earlier.seq < item.seq AND earlier.state = 'pending')"
             " ORDER BY seq LIMIT ?",
             (limit + len(skip),),
         ).fetchall()
         batch = []
-        for key, reference, kind, version, created_at, attempts, sealed, _order in rows:
+        for key, reference, kind, version, created_at, attempts, sealed in rows:
             if key in skip:
                 continue
+            if len(batch) == limit:
+                break  # decrypt no more than will be sent
             batch.append(
                 OutboxItem(
                     key,
@@ -347,7 +347,7 @@ class Outbox:
                     self._open(key, kind, version, sealed),
                 )
             )
-        return batch[:limit]
+        return batch
 
     def _open(self, key: str, kind: str, version: int, sealed: bytes) -> dict[str, Any] | None:
         try:

@@ -27,6 +27,7 @@ from typing import Any
 import sqlite_utils
 
 from offline.crypto import PayloadCipher
+from offline.db import apply_schema
 from offline.outbox import utc_now
 
 QUEUED, PRINTING, PRINTED, FAILED, UNCERTAIN = (
@@ -70,9 +71,7 @@ class PrintJobs:
         self._db = db
         self._cipher = cipher
         with db.atomic():
-            for statement in _SCHEMA.split(";"):
-                if statement.strip():
-                    db.conn.execute(statement)
+            apply_schema(db, _SCHEMA)
 
     def transaction(self):
         return self._db.atomic()
