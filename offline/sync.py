@@ -206,10 +206,6 @@ class SyncWorker:
     def _send(self, batch: list[OutboxItem]) -> None:
         try:
             results = self._portal.submit_batch([_wire(item) for item in batch])
-        except PortalAuthError as error:
-            log.error("portal refused this kiosk's credentials: %s", error)
-            self._fail(batch, "server_error", error, "portal refused this kiosk's token")
-            return
         except PortalRejected as error:
             if len(batch) > 1:
                 log.warning(
@@ -224,16 +220,8 @@ class SyncWorker:
                 [Delivery(batch[0].idempotency_key, "rejected", error.status, _reason(error))]
             )
             return
-        except PortalBadResponse as error:
-            log.error("portal answered a batch with something unreadable: %s", error)
-            self._fail(batch, "server_error", error, str(error))
-            return
-        except PortalUnavailable as error:
-            outcome = "server_error" if error.status else "network"
-            self._fail(batch, outcome, error, str(error))
-            return
-        except PortalError as error:  # any other typed failure: keep the items, retry later
-            self._fail(batch, "server_error", error, str(error))
+        except PortalError as error:  # no usable answer: keep the items, retry later
+            self._fail(batch, error)
             return
         self._succeeded()
         self._record(
@@ -264,15 +252,26 @@ class SyncWorker:
 
     # Bookkeeping -------------------------------------------------------------
 
-    def _fail(self, batch: list[OutboxItem], outcome: str, error: PortalError, text: str) -> None:
+    def _fail(self, batch: list[OutboxItem], error: PortalError) -> None:
+        if isinstance(error, PortalAuthError):
+            log.error("portal refused this kiosk's credentials: %s", error)
+            text = "portal refused this kiosk's token"
+        elif isinstance(error, PortalBadResponse):
+            log.error("portal answered a batch with something unreadable: %s", error)
+            text = str(error)
+        else:
+            text = str(error)
+        # Only a transport failure with no HTTP status at all is a "network" attempt.
+        unavailable = isinstance(error, PortalUnavailable)
+        outcome = "network" if unavailable and not error.status else "server_error"
         log.warning("sync of %d item(s) failed: %s", len(batch), text)
-        self._record(
+        self._write(
             [Delivery(item.idempotency_key, outcome, error.status, text) for item in batch],
             error=text,
         )
-        self._back_off(getattr(error, "retry_after_s", None))
+        self._back_off(error.retry_after_s, error=text)
 
-    def _back_off(self, retry_after_s: float | None) -> float:
+    def _back_off(self, retry_after_s: float | None, *, error: str | None = None) -> float:
         self._failures += 1
         self._needs_probe = True
         delay = backoff_delay(
@@ -281,7 +280,7 @@ class SyncWorker:
         if retry_after_s:
             delay = max(delay, min(retry_after_s, self.settings.backoff_max_s))
         self._not_before = self._clock() + delay
-        self._publish(online=False)
+        self._publish(online=False, error=error)
         return delay
 
     def _succeeded(self) -> None:
@@ -301,7 +300,12 @@ class SyncWorker:
         self._publish(online=True)
         return True
 
-    def _record(self, deliveries: list[Delivery], *, error: str | None = None) -> None:
+    def _record(self, deliveries: list[Delivery]) -> None:
+        """Answers the portal gave: recorded, and the status published."""
+        self._write(deliveries)
+        self._publish(online=not self._needs_probe)
+
+    def _write(self, deliveries: list[Delivery], *, error: str | None = None) -> None:
         outbox = self.outbox
         with outbox.transaction():
             outbox.record(deliveries)
@@ -309,7 +313,6 @@ class SyncWorker:
                 outbox.set_meta("last_error", f"{utc_now()} {error}")
             else:
                 outbox.set_meta("last_success_at", utc_now())
-        self._publish(online=error is None and not self._needs_probe, error=error)
 
     def _publish(self, *, online: bool, error: str | None = None) -> None:
         status = SyncStatus(online, self.outbox.counts(), error or self.status.last_error)
