@@ -64,5 +64,9 @@ class Alerts:
             )
         return cursor.rowcount
 
+    def payment_blockers(self) -> list[str]:
+        """Kinds of the active alerts that keep payments off."""
+        return [alert.kind for alert in self.active() if alert.kind in BLOCKS_PAYMENTS]
+
     def payments_blocked(self) -> bool:
-        return any(alert.kind in BLOCKS_PAYMENTS for alert in self.active())
+        return bool(self.payment_blockers())

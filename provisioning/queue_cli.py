@@ -15,7 +15,7 @@ from pathlib import Path
 
 from kiosk.config import ConfigError, load_config
 from kiosk.logging_setup import redact
-from offline.alerts import BLOCKS_PAYMENTS, Alerts
+from offline.alerts import Alerts
 from offline.db import open_database
 from offline.outbox import STATES, Outbox
 
@@ -186,7 +186,7 @@ def _redacted(fields: dict) -> dict:
 
 
 def _payments(outbox: Outbox, alerts: Alerts) -> str:
-    blocking = [alert.kind for alert in alerts.active() if alert.kind in BLOCKS_PAYMENTS]
+    blocking = alerts.payment_blockers()
     if blocking:
         return f"refused ({', '.join(blocking)})"
     problem = outbox.capacity_problem()
