@@ -322,13 +322,15 @@ def printer_options(config_values: Mapping[tuple[str, str], object]) -> dict[str
 
 
 def _check_printer(values: Mapping[tuple[str, str], object]) -> None:
-    from drivers.printer.escpos_driver import EscposSettings  # only escpos kiosks need it
+    from drivers.printer.escpos_driver import (  # only escpos kiosks need it
+        EscposSettings,
+        PrinterOptionError,
+    )
 
     options = printer_options(values)
     if "transport" not in options:
         raise ConfigError("devices", "printer_transport", "is required when printer = escpos")
     try:
         EscposSettings.from_options(options)
-    except ValueError as error:
-        named = next((o for o in PRINTER_OPTIONS if o in str(error)), "transport")
-        raise ConfigError("devices", f"printer_{named}", str(error)) from None
+    except PrinterOptionError as error:
+        raise ConfigError("devices", f"printer_{error.option}", str(error)) from None

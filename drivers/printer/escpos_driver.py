@@ -102,6 +102,14 @@ _OPTION_KEYS = frozenset(
 AlertCallback = Callable[[PrinterStatus], None]
 
 
+class PrinterOptionError(ValueError):
+    """A bad printer option; ``option`` names it, so a config check can name its key."""
+
+    def __init__(self, option: str, message: str) -> None:
+        super().__init__(message)
+        self.option = option
+
+
 @dataclass(frozen=True)
 class EscposSettings:
     """Where the printer is and how patient to be with it; validated on creation."""
@@ -124,8 +132,9 @@ class EscposSettings:
 
     def __post_init__(self) -> None:
         if self.transport not in TRANSPORTS:
-            raise ValueError(
-                f"printer transport must be one of {', '.join(TRANSPORTS)}, got {self.transport!r}"
+            raise PrinterOptionError(
+                "transport",
+                f"printer transport must be one of {', '.join(TRANSPORTS)}, got {self.transport!r}",
             )
         needs = {
             "network": ("host", self.host),
@@ -135,34 +144,50 @@ class EscposSettings:
         if self.transport in needs:
             option, value = needs[self.transport]
             if not value:
-                raise ValueError(f"the {self.transport} printer transport needs {option}")
+                raise PrinterOptionError(
+                    option, f"the {self.transport} printer transport needs {option}"
+                )
         if self.transport == "usb" and (self.vendor_id is None or self.product_id is None):
-            raise ValueError("the usb printer transport needs vendor_id and product_id")
+            raise PrinterOptionError(
+                "vendor_id", "the usb printer transport needs vendor_id and product_id"
+            )
         if not 1 <= self.port <= 65535:
-            raise ValueError(f"printer port must be 1..65535, got {self.port}")
+            raise PrinterOptionError("port", f"printer port must be 1..65535, got {self.port}")
         if self.baudrate < 1:
-            raise ValueError(f"printer baudrate must be positive, got {self.baudrate}")
+            raise PrinterOptionError(
+                "baudrate", f"printer baudrate must be positive, got {self.baudrate}"
+            )
         if self.columns is not None and not 1 <= self.columns <= 255:
-            raise ValueError(f"printer columns must be 1..255, got {self.columns}")
+            raise PrinterOptionError(
+                "columns", f"printer columns must be 1..255, got {self.columns}"
+            )
         if self.paper_width is not None and self.paper_width not in PAPER_WIDTHS_MM:
-            raise ValueError(f"printer paper_width must be 58 or 80 (mm), got {self.paper_width}")
+            raise PrinterOptionError(
+                "paper_width", f"printer paper_width must be 58 or 80 (mm), got {self.paper_width}"
+            )
         if not self.timeout_s > 0:
-            raise ValueError(f"printer timeout must be positive, got {self.timeout_s}")
+            raise PrinterOptionError(
+                "timeout", f"printer timeout must be positive, got {self.timeout_s}"
+            )
         if self.reconnect_attempts < 1:
-            raise ValueError(
-                f"printer reconnect_attempts must be at least 1, got {self.reconnect_attempts}"
+            raise PrinterOptionError(
+                "reconnect_attempts",
+                f"printer reconnect_attempts must be at least 1, got {self.reconnect_attempts}",
             )
         if self.backoff_s < 0 or self.backoff_max_s < 0:
-            raise ValueError("printer backoff and backoff_max must not be negative")
+            raise PrinterOptionError(
+                "backoff", "printer backoff and backoff_max must not be negative"
+            )
 
     @classmethod
     def from_options(cls, options: Mapping[str, str]) -> EscposSettings:
         """Parse the ``printer.<option>`` strings of a kiosk config (prefix removed)."""
         unknown = sorted(set(options) - _OPTION_KEYS)
         if unknown:
-            raise ValueError(
+            raise PrinterOptionError(
+                unknown[0],
                 f"unknown escpos printer option(s) {', '.join(unknown)}; "
-                f"known: {', '.join(sorted(_OPTION_KEYS))}"
+                f"known: {', '.join(sorted(_OPTION_KEYS))}",
             )
         transport = options.get("transport", "").strip()
         fields: dict[str, Any] = {"transport": transport}
@@ -212,7 +237,9 @@ def _parse(options: Mapping[str, str], key: str, parse: Callable[[str], Any]) ->
     try:
         return parse(options[key].strip())
     except ValueError:
-        raise ValueError(f"escpos printer option {key} is not valid: {options[key]!r}") from None
+        raise PrinterOptionError(
+            key, f"escpos printer option {key} is not valid: {options[key]!r}"
+        ) from None
 
 
 def backoff_delays(attempts: int, first_s: float, max_s: float) -> list[float]:

@@ -127,6 +127,8 @@ def test_an_escpos_printer_is_checked_at_start_with_the_key_named():
     assert ok.get("devices", "printer_host") == "10.0.0.9"
     with pytest.raises(ConfigError, match=r"\[devices\] printer_transport: is required"):
         parse_config("[devices]\nprinter = escpos\n", demo=True)
+    with pytest.raises(ConfigError, match=r"\[devices\] printer_host: the network printer"):
+        parse_config("[devices]\nprinter = escpos\nprinter_transport = network\n", demo=True)
     with pytest.raises(ConfigError, match=r"\[devices\] printer_port"):
         parse_config(
             "[devices]\nprinter = escpos\nprinter_transport = network\nprinter_host = h\n"
