@@ -9,6 +9,7 @@ from fastapi import FastAPI
 from portal import api, open311, payments, sync
 from portal.demo_data import seed_demo as seed_demo_data
 from portal.errors import install_error_handlers
+from portal.fault_random import DEFAULT_RETRY_AFTER_S, DEFAULT_SLOW_S
 from portal.faults import RandomFaults, install_faults
 from portal.idempotency import InFlightKeys
 from portal.store import PortalStore
@@ -30,8 +31,8 @@ def create_app(
     seed_demo: bool = False,
     fault_rate: float = 0.0,
     fault_seed: int | None = None,
-    fault_slow_s: float = 5.0,
-    fault_retry_after_s: int = 1,
+    fault_slow_s: float = DEFAULT_SLOW_S,
+    fault_retry_after_s: int = DEFAULT_RETRY_AFTER_S,
 ) -> FastAPI:
     """``fault_rate`` > 0 implies ``enable_faults``: see :mod:`portal.faults`."""
     random_faults = RandomFaults(fault_rate, fault_slow_s, fault_retry_after_s, fault_seed)

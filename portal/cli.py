@@ -8,6 +8,7 @@ import sys
 import uvicorn
 
 from portal.app import create_app
+from portal.fault_random import DEFAULT_SLOW_S
 from portal.server import base_url, bind_socket, uvicorn_config
 from portal.store import PortalStore
 
@@ -62,9 +63,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument(
         "--fault-slow-s",
         type=float,
-        default=5.0,
+        default=DEFAULT_SLOW_S,
         metavar="SECONDS",
-        help="delay of the random 'slow' fault (default 5)",
+        help=f"delay of the random 'slow' fault (default {DEFAULT_SLOW_S:g})",
     )
     parser.add_argument(
         "--fault-seed", type=int, metavar="N", help="make the random faults repeatable"

@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field
 from portal.fault_actions import Injection
 
 KINDS = ("error_500", "unavailable_503", "slow", "drop_before", "drop_after")
+DEFAULT_SLOW_S = 5.0
+DEFAULT_RETRY_AFTER_S = 1
 
 
 class RandomFaultSettings(BaseModel):
@@ -23,8 +25,8 @@ class RandomFaultSettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     rate: Annotated[float, Field(ge=0, le=1)] = 0.0
-    slow_s: Annotated[float, Field(ge=0, le=600)] = 5.0
-    retry_after_s: Annotated[int, Field(ge=0, le=86_400)] = 1
+    slow_s: Annotated[float, Field(ge=0, le=600)] = DEFAULT_SLOW_S
+    retry_after_s: Annotated[int, Field(ge=0, le=86_400)] = DEFAULT_RETRY_AFTER_S
     seed: int | None = None
 
 
@@ -32,8 +34,8 @@ class RandomFaults:
     def __init__(
         self,
         rate: float = 0.0,
-        slow_s: float = 5.0,
-        retry_after_s: int = 1,
+        slow_s: float = DEFAULT_SLOW_S,
+        retry_after_s: int = DEFAULT_RETRY_AFTER_S,
         seed: int | None = None,
     ) -> None:
         # Validated like the PUT body, so a bad --faults value fails the same way.

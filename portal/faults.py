@@ -10,7 +10,6 @@ middleware is plain ASGI, so a delayed request never holds up the others.
 from __future__ import annotations
 
 import threading
-from dataclasses import asdict, dataclass
 from typing import Annotated, Any
 
 from fastapi import APIRouter, FastAPI, Request
@@ -42,16 +41,6 @@ class FaultSpec(BaseModel):
             raise ValueError("give a status or a drop, not both")
         return self
 
-
-@dataclass
-class Fault:
-    path_prefix: str
-    status: int | None
-    delay_s: float
-    count: int
-    drop: Drop | None
-    retry_after_s: int | None = None
-
     def injection(self) -> Injection:
         return Injection(
             f"Fault injected for {self.path_prefix}.",
@@ -67,16 +56,14 @@ class FaultQueue:
 
     def __init__(self) -> None:
         self._lock = threading.Lock()
-        self._pending: list[Fault] = []
+        # Each request validates its own FaultSpec, so queued specs are never shared.
+        self._pending: list[FaultSpec] = []
         self._served = 0
 
-    def add(self, spec: FaultSpec) -> Fault:
-        fault = Fault(
-            spec.path_prefix, spec.status, spec.delay_s, spec.count, spec.drop, spec.retry_after_s
-        )
+    def add(self, spec: FaultSpec) -> FaultSpec:
         with self._lock:
-            self._pending.append(fault)
-        return fault
+            self._pending.append(spec)
+        return spec
 
     def take(self, path: str) -> Injection | None:
         with self._lock:
@@ -95,7 +82,10 @@ class FaultQueue:
 
     def snapshot(self) -> dict[str, Any]:
         with self._lock:
-            return {"pending": [asdict(fault) for fault in self._pending], "served": self._served}
+            return {
+                "pending": [fault.model_dump() for fault in self._pending],
+                "served": self._served,
+            }
 
 
 class FaultMiddleware:
@@ -130,7 +120,7 @@ def _random(request: Request) -> RandomFaults:
 
 @control.post("", status_code=201)
 def queue_fault(request: Request, spec: FaultSpec) -> dict[str, Any]:
-    return asdict(_queue(request).add(spec))
+    return _queue(request).add(spec).model_dump()
 
 
 @control.get("")
@@ -155,9 +145,9 @@ def configure_random_faults(request: Request, changes: RandomFaultSettings) -> d
     return _random(request).snapshot()
 
 
-def install_faults(app: FastAPI, random_faults: RandomFaults | None = None) -> None:
+def install_faults(app: FastAPI, random_faults: RandomFaults) -> None:
     app.state.faults = FaultQueue()
-    app.state.random_faults = random_faults or RandomFaults()
+    app.state.random_faults = random_faults
     app.add_middleware(
         FaultMiddleware, queue=app.state.faults, random_faults=app.state.random_faults
     )

@@ -19,6 +19,7 @@ from uvicorn.config import LOGGING_CONFIG
 
 from portal.app import create_app
 from portal.demo_data import DEMO_DEVICE_ID
+from portal.fault_random import DEFAULT_RETRY_AFTER_S, DEFAULT_SLOW_S
 from portal.store import PortalStore
 
 START_TIMEOUT_S = 10.0
@@ -94,8 +95,8 @@ def start_portal(
     device_id: str = DEMO_DEVICE_ID,
     fault_rate: float = 0.0,
     fault_seed: int | None = None,
-    fault_slow_s: float = 5.0,
-    fault_retry_after_s: int = 1,
+    fault_slow_s: float = DEFAULT_SLOW_S,
+    fault_retry_after_s: int = DEFAULT_RETRY_AFTER_S,
     token: str | None = None,
 ) -> PortalServer:
     """A fault_rate above 0 implies enable_faults (see portal.faults)."""
