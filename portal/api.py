@@ -10,6 +10,7 @@ from kiosk.identity import PROFILES
 from portal.auth import require_device
 from portal.errors import ApiError
 from portal.models import (
+    ID_HASH_PATTERN,
     AddressList,
     BillList,
     Catalogue,
@@ -22,8 +23,14 @@ from portal.store import PortalStore
 
 CITY_NAME = "Lindenfield"
 
+
+def documented_error(description: str) -> dict[str, Any]:
+    """An OpenAPI ``responses`` entry for our error body."""
+    return {"model": ErrorBody, "description": description}
+
+
 AUTH_ERRORS: dict[int | str, dict[str, Any]] = {
-    401: {"model": ErrorBody, "description": "Missing or invalid device token"}
+    401: documented_error("Missing or invalid device token")
 }
 
 public = APIRouter(prefix="/api/v1", tags=["kiosk"])
@@ -32,7 +39,7 @@ router = APIRouter(
 )
 
 
-def _store(request: Request) -> PortalStore:
+def store_of(request: Request) -> PortalStore:
     return request.app.state.store
 
 
@@ -44,10 +51,10 @@ def health() -> dict[str, str]:
 @router.get(
     "/catalogue",
     response_model=Catalogue,
-    responses={404: {"model": ErrorBody, "description": "No catalogue loaded"}},
+    responses={404: documented_error("No catalogue loaded")},
 )
 def catalogue(request: Request) -> dict[str, Any]:
-    body = _store(request).catalogue()
+    body = store_of(request).catalogue()
     if body is None:
         raise ApiError(404, "catalogue_not_found", "This portal has no service catalogue yet.")
     return body
@@ -58,7 +65,7 @@ def bills_by_number(
     request: Request,
     number: Annotated[str, Query(min_length=1, max_length=64, description="Bill or account")],
 ) -> dict[str, Any]:
-    return {"bills": _store(request).bills_matching(number)}
+    return {"bills": store_of(request).bills_matching(number)}
 
 
 def _check_profile(profile: str) -> None:
@@ -75,21 +82,21 @@ def _check_profile(profile: str) -> None:
 def bills_by_identity(
     request: Request,
     profile: Annotated[str, Query(description="Card profile: " + ", ".join(PROFILES))],
-    id_hash: Annotated[str, Query(pattern=r"^[0-9a-fA-F]{64}$")],
+    id_hash: Annotated[str, Query(pattern=ID_HASH_PATTERN)],
 ) -> dict[str, Any]:
     _check_profile(profile)
-    return {"bills": _store(request).bills_for_identity(profile, id_hash)}
+    return {"bills": store_of(request).bills_for_identity(profile, id_hash)}
 
 
 @router.post(
     "/identities/lookup",
     response_model=Resident,
-    responses={404: {"model": ErrorBody, "description": "No account is linked to this card"}},
+    responses={404: documented_error("No account is linked to this card")},
 )
 def lookup_identity(request: Request, lookup: IdentityLookup) -> dict[str, str]:
     """POST, not GET: the hash stays out of URLs and access logs."""
     _check_profile(lookup.profile)
-    resident = _store(request).resident_for_identity(lookup.profile, lookup.id_hash)
+    resident = store_of(request).resident_for_identity(lookup.profile, lookup.id_hash)
     if resident is None:
         raise ApiError(404, "identity_unknown", "No account is linked to this card.")
     return resident
@@ -100,4 +107,4 @@ def addresses(
     request: Request,
     q: Annotated[str, Query(min_length=1, max_length=100, description="Part of a street address")],
 ) -> dict[str, Any]:
-    return {"addresses": _store(request).search_addresses(q, limit=20)}
+    return {"addresses": store_of(request).search_addresses(q, limit=20)}

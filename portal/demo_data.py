@@ -27,7 +27,10 @@ class DemoCard:
     profile: str
     identifier: str
     account: str
-    holder: str
+
+    @property
+    def holder(self) -> str:
+        return DEMO_ACCOUNTS[self.account]
 
 
 @dataclass(frozen=True)
@@ -51,9 +54,9 @@ DEMO_ACCOUNTS = {
 }
 
 DEMO_CARDS = (
-    DemoCard("uid", "04A1B2C3D4", "100200", "Maria Lopez"),
-    DemoCard("beid", "92051212329", "100300", "María José Van den Brûle"),
-    DemoCard("piv", "3f2a8c1e-5b7d-4e9a-a6c2-1d8f0b4e7a93", "100400", "Alex Morgan"),
+    DemoCard("uid", "04A1B2C3D4", "100200"),
+    DemoCard("beid", "92051212329", "100300"),
+    DemoCard("piv", "3f2a8c1e-5b7d-4e9a-a6c2-1d8f0b4e7a93", "100400"),
 )
 
 DEMO_BILLS = (

@@ -82,11 +82,15 @@ class BillList(BaseModel):
     bills: list[Bill]
 
 
+# identity_hash() output: 64 hex digits, never a raw card identifier.
+ID_HASH_PATTERN = r"^[0-9a-fA-F]{64}$"
+
+
 class IdentityLookup(BaseModel):
     """A card identity as the kiosk sends it: never the raw identifier."""
 
     profile: str
-    id_hash: str = Field(pattern=r"^[0-9a-fA-F]{64}$")
+    id_hash: str = Field(pattern=ID_HASH_PATTERN)
 
 
 class Resident(BaseModel):
@@ -167,9 +171,12 @@ class SyncBatch(BaseModel):
     items: Annotated[list[SyncItem], Field(min_length=1, max_length=MAX_BATCH_ITEMS)]
 
 
+SyncOutcome = Literal["created", "replayed", "rejected", "conflict", "retry"]
+
+
 class SyncResult(BaseModel):
     idempotency_key: str
-    outcome: Literal["created", "replayed", "rejected", "conflict", "retry"] = Field(
+    outcome: SyncOutcome = Field(
         description="rejected: fix and resend (nothing stored); conflict: the key was used "
         "for another item; retry: resend the same item later."
     )

@@ -12,12 +12,14 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Query, Request
 from starlette.concurrency import run_in_threadpool
 
+from portal.api import store_of
 from portal.auth import device_from_request
 from portal.errors import Open311Error
 from portal.open311_forms import (
     DETAIL_FIELDS,
     SubmittedForm,
     checked_submission,
+    iso_datetime,
     kiosk_request_id,
     known_service,
     parse_form,
@@ -31,8 +33,6 @@ from portal.open311_records import (
     service_definition,
     service_summary,
 )
-from portal.store import PortalStore
-from portal.timeutil import parse_iso, to_iso
 
 router = APIRouter(prefix="/open311/v2", tags=["open311"])
 
@@ -90,10 +90,6 @@ POST_FORM_SCHEMA = {
 }
 
 
-def _store(request: Request) -> PortalStore:
-    return request.app.state.store
-
-
 def _split(text: str | None) -> list[str] | None:
     values = [part.strip() for part in (text or "").split(",") if part.strip()]
     return values or None
@@ -102,10 +98,7 @@ def _split(text: str | None) -> list[str] | None:
 def _date_filter(name: str, text: str | None) -> str | None:
     if text is None or not text.strip():
         return None
-    try:
-        return to_iso(parse_iso(text))
-    except ValueError:
-        raise Open311Error(400, f"{name} must be an ISO 8601 date and time.") from None
+    return iso_datetime(name, text)
 
 
 @router.get("/services.json")
@@ -113,18 +106,18 @@ def list_services(
     request: Request, jurisdiction_id: Jurisdiction = None, locale: Locale = None
 ) -> list[dict[str, Any]]:
     lang = language(locale)
-    return [service_summary(service, lang) for service in _store(request).open311_services()]
+    return [service_summary(service, lang) for service in store_of(request).open311_services()]
 
 
 @router.get("/services/{service_code}.json", responses={404: ERROR_LIST})
 def get_service_definition(
     request: Request, service_code: str, jurisdiction_id: Jurisdiction = None, locale: Locale = None
 ) -> dict[str, Any]:
-    return service_definition(known_service(_store(request), service_code), language(locale))
+    return service_definition(known_service(store_of(request), service_code), language(locale))
 
 
 def _submit(request: Request, form: SubmittedForm, lang: str) -> list[dict[str, Any]]:
-    store = _store(request)
+    store = store_of(request)
     device_id = device_from_request(store, request)
     api_key = form.get("api_key")
     if device_id is None and api_key is not None:
@@ -158,7 +151,7 @@ def get_request(
     jurisdiction_id: Jurisdiction = None,
     locale: Locale = None,
 ) -> list[dict[str, Any]]:
-    store = _store(request)
+    store = store_of(request)
     rows = find_requests(store, request_ids=[service_request_id])
     if not rows:
         raise Open311Error(404, f"Unknown service_request_id {service_request_id!r}.")
@@ -182,7 +175,7 @@ def search_requests(
     statuses = _split(status)
     if statuses and not set(statuses) <= {"open", "closed"}:
         raise Open311Error(400, "status must be open, closed or both.")
-    store = _store(request)
+    store = store_of(request)
     rows = find_requests(
         store,
         request_ids=_split(service_request_id),
@@ -200,7 +193,7 @@ def search_requests(
 def get_token(
     request: Request, token: str, jurisdiction_id: Jurisdiction = None
 ) -> list[dict[str, Any]]:
-    row = request_for_token(_store(request), token)
+    row = request_for_token(store_of(request), token)
     if row is None:
         raise Open311Error(404, f"Unknown token {token!r}.")
     return [{"token": row["token"], "service_request_id": row["service_request_id"]}]

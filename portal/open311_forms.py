@@ -69,11 +69,12 @@ def _number(code: str, text: str) -> int | float:
     return int(value) if value.is_integer() and "." not in text else value
 
 
-def _datetime(code: str, text: str) -> str:
+def iso_datetime(name: str, text: str) -> str:
+    """``text`` as a normalised ISO 8601 time, or a 400 naming the parameter."""
     try:
         return to_iso(parse_iso(text))
     except ValueError:
-        raise Open311Error(400, f"attribute[{code}] must be an ISO 8601 date and time.") from None
+        raise Open311Error(400, f"{name} must be an ISO 8601 date and time.") from None
 
 
 def _list_keys(attribute: dict[str, Any], values: list[str]) -> list[str]:
@@ -92,7 +93,7 @@ def _one_value(attribute: dict[str, Any], values: list[str]) -> Any:
     if datatype == "number":
         return _number(code, text)
     if datatype == "datetime":
-        return _datetime(code, text)
+        return iso_datetime(f"attribute[{code}]", text)
     if datatype == "singlevaluelist":
         return _list_keys(attribute, [text])[0]
     return values[0]

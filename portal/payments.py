@@ -15,7 +15,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Header, Request
 from fastapi.responses import Response
 
-from portal.api import AUTH_ERRORS
+from portal.api import AUTH_ERRORS, documented_error, store_of
 from portal.auth import require_device
 from portal.errors import ApiError
 from portal.idempotency import (
@@ -28,17 +28,12 @@ from portal.idempotency import (
     recall,
     remember,
 )
-from portal.models import ErrorBody, Payment, PaymentRecord, PaymentRequest
-from portal.store import PortalStore
+from portal.models import Payment, PaymentRecord, PaymentRequest
 from portal.timeutil import to_iso, utc_now
 
 MAX_PLAIN_PAN_DIGITS = 4
 
 router = APIRouter(prefix="/api/v1", tags=["payments"], responses=AUTH_ERRORS)
-
-
-def _error(description: str) -> dict[str, Any]:
-    return {"model": ErrorBody, "description": description}
 
 
 def reject_unmasked_pan(payment: PaymentRequest) -> None:
@@ -139,10 +134,12 @@ def apply_payment(
     response_model=None,
     responses={
         201: {"model": Payment, "description": "Posted (or replayed: Idempotent-Replayed: true)"},
-        400: _error("Idempotency-Key header missing"),
-        404: _error("Unknown bill"),
-        409: _error("Bill already paid, or the same key is still being processed"),
-        422: _error("Invalid body, key reused with other parameters, or amount not payable"),
+        400: documented_error("Idempotency-Key header missing"),
+        404: documented_error("Unknown bill"),
+        409: documented_error("Bill already paid, or the same key is still being processed"),
+        422: documented_error(
+            "Invalid body, key reused with other parameters, or amount not payable"
+        ),
     },
 )
 def create_payment(
@@ -157,7 +154,7 @@ def create_payment(
         raise ApiError(
             409, "idempotency_key_in_use", f"A request with this {HEADER} is still in progress."
         )
-    store: PortalStore = request.app.state.store
+    store = store_of(request)
     try:
         with store.transaction() as conn:
             return as_response(apply_payment(conn, device_id, key, payment))
@@ -168,11 +165,11 @@ def create_payment(
 @router.get(
     "/payments/{payment_id}",
     response_model=PaymentRecord,
-    responses={404: _error("Unknown payment")},
+    responses={404: documented_error("Unknown payment")},
     dependencies=[Depends(require_device)],
 )
 def get_payment(request: Request, payment_id: str) -> dict[str, Any]:
-    store: PortalStore = request.app.state.store
+    store = store_of(request)
     row = store.query_one("SELECT * FROM payments WHERE payment_id = ?", (payment_id,))
     if row is None:
         raise ApiError(404, "payment_not_found", "No payment has this id.")

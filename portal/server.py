@@ -66,11 +66,14 @@ def uvicorn_config(app: FastAPI, *, log_level: str = "warning", in_process: bool
 class PortalServer:
     url: str
     token: str
-    db_path: str
     app: FastAPI
     _server: uvicorn.Server
     _thread: threading.Thread
     _socket: socket.socket
+
+    @property
+    def db_path(self) -> str:
+        return self.store.path
 
     @property
     def store(self) -> PortalStore:
@@ -135,4 +138,4 @@ def start_portal(
                 f"portal on {host}:{port} {reason} within {START_TIMEOUT_S:.0f} s"
             )
         time.sleep(0.01)
-    return PortalServer(base_url(sock), token, str(db_path), app, server, thread, sock)
+    return PortalServer(base_url(sock), token, app, server, thread, sock)

@@ -10,21 +10,20 @@ from __future__ import annotations
 import json
 import logging
 import threading
-from typing import Annotated, Any
+from typing import Annotated, Any, get_args
 
 from fastapi import APIRouter, Depends, Request
 
-from portal.api import AUTH_ERRORS
+from portal.api import AUTH_ERRORS, documented_error, store_of
 from portal.auth import require_device
 from portal.errors import ApiError
 from portal.idempotency import IdempotencyConflict, InFlightKeys
-from portal.models import ErrorBody, SyncBatch, SyncItem, SyncResults
-from portal.store import PortalStore
+from portal.models import SyncBatch, SyncItem, SyncOutcome, SyncResults
 from portal.sync_kinds import ItemContext, apply_item
 
 log = logging.getLogger(__name__)
 
-OUTCOMES = ("created", "replayed", "rejected", "conflict", "retry")
+OUTCOMES = get_args(SyncOutcome)
 
 router = APIRouter(prefix="/api/v1", tags=["sync"], responses=AUTH_ERRORS)
 
@@ -94,7 +93,7 @@ def _process(ctx: ItemContext) -> dict[str, Any]:
 @router.post(
     "/sync/batch",
     response_model=SyncResults,
-    responses={422: {"model": ErrorBody, "description": "Not 1 to 500 well-formed items"}},
+    responses={422: documented_error("Not 1 to 500 well-formed items")},
 )
 def sync_batch(
     request: Request, batch: SyncBatch, device_id: Annotated[str, Depends(require_device)]
@@ -107,7 +106,7 @@ def sync_batch(
     locale?, kiosk_reference?}). A rejected item stores nothing: correct it and resend it
     under the same key.
     """
-    store: PortalStore = request.app.state.store
+    store = store_of(request)
     in_flight: InFlightKeys = request.app.state.in_flight_keys
     claimed = in_flight.claim_all(device_id, {item.idempotency_key for item in batch.items})
     try:
