@@ -9,7 +9,14 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 
-from drivers.card.interface import CardData, CardEvent, CardRead, CardRemoved, ReadFailed
+from drivers.card.interface import (
+    UNSUPPORTED_CARD,
+    CardData,
+    CardEvent,
+    CardRead,
+    CardRemoved,
+    ReadFailed,
+)
 from kiosk.i18n import N_
 from kiosk.identity import ResidentIdentity, identity_hash
 
@@ -30,9 +37,7 @@ class CardSignIn:
         elif isinstance(event, ReadFailed):
             self._ensure_session()
             self.card_notice = (
-                CARD_UNSUPPORTED_TEXT
-                if event.reason == "unsupported_card"
-                else CARD_UNREADABLE_TEXT
+                CARD_UNSUPPORTED_TEXT if event.reason == UNSUPPORTED_CARD else CARD_UNREADABLE_TEXT
             )
             log.info("card not used: %s", event.reason)
             self._show_card_result()

@@ -22,8 +22,15 @@ import time
 from typing import Any
 
 from drivers.card import errors
-from drivers.card.interface import CardData, CardEvent, CardInserted, CardRead, ReadFailed
-from drivers.card.pcsc import UNSUPPORTED_CARD, PcscCardReader, list_readers, scard
+from drivers.card.interface import (
+    UNSUPPORTED_CARD,
+    CardData,
+    CardEvent,
+    CardInserted,
+    CardRead,
+    ReadFailed,
+)
+from drivers.card.pcsc import PcscCardReader, list_readers, scard
 from drivers.privacy import mask_tail
 
 EXIT_OK = 0

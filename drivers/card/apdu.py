@@ -113,7 +113,7 @@ class ApduChannel:
         content = bytearray()
         while True:
             offset = len(content)
-            if offset > 0x7FFF:
+            if offset > MAX_FILE_SIZE - READ_BLOCK:
                 raise CardDataError(f"{what} is longer than READ BINARY can address")
             response = self.exchange(command(0x00, 0xB0, offset >> 8, offset & 0xFF, le=READ_BLOCK))
             if response.sw == SW_OFFSET_OUTSIDE_FILE:

@@ -91,6 +91,12 @@ class CardRemoved(CardEvent):
     pass
 
 
+# ReadFailed reasons, shared by every reader driver and the kiosk.
+UNSUPPORTED_CARD = "unsupported_card"
+CARD_REMOVED = "card_removed"
+READ_ERROR = "read_error"
+
+
 @dataclass(frozen=True)
 class ReadFailed(CardEvent):
     """``reason`` is a short code ("unsupported_card", "card_removed", "read_error");

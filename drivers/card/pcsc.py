@@ -40,6 +40,9 @@ from dataclasses import dataclass
 
 from drivers.card import errors
 from drivers.card.interface import (
+    CARD_REMOVED,
+    READ_ERROR,
+    UNSUPPORTED_CARD,
     CardData,
     CardEvent,
     CardInserted,
@@ -64,9 +67,6 @@ logger = logging.getLogger(__name__)
 
 PNP_READER = "\\\\?PnP?\\Notification"
 
-UNSUPPORTED_CARD = "unsupported_card"
-CARD_REMOVED = "card_removed"
-READ_ERROR = "read_error"
 
 _MASK = 0xFFFFFFFF
 # How long one SCardGetStatusChange may block. stop() cancels the wait, so this only
@@ -284,7 +284,6 @@ class PcscCardReader(CardReaderDriver):
             logger.info("PC/SC service available again")
         self._outage_logged = False
         self._retry_s = FIRST_RETRY_S
-        self._pnp_state = 0
         self._sync_readers()
         return True
 
@@ -422,7 +421,6 @@ class PcscCardReader(CardReaderDriver):
     def _reset_state(self) -> None:
         with self._readers_lock:
             self._readers.clear()
-        self._pnp_state = 0
         self._pnp_works = True
         self._retry_s = FIRST_RETRY_S
         self._outage_logged = False

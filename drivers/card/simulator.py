@@ -7,6 +7,7 @@ import threading
 from collections.abc import Mapping
 
 from drivers.card.interface import (
+    UNSUPPORTED_CARD,
     CardData,
     CardEvent,
     CardInserted,
@@ -76,7 +77,7 @@ class SimulatedCardReader(CardReaderDriver):
         self._take_slot()
         self._pending.put(CardInserted(READER_NAME))
         self._pending.put(
-            ReadFailed(READER_NAME, "unsupported_card", "no known application selected")
+            ReadFailed(READER_NAME, UNSUPPORTED_CARD, "no known application selected")
         )
 
     def remove(self) -> None:

@@ -307,8 +307,6 @@ class EscposPrinter(ReceiptPrinterDriver):
         with self._lock:
             if self._started:
                 return
-            if self._printer is None:
-                self._printer = _make_printer(self.settings)
             if not self._connect(1):
                 raise PrinterError(
                     PrinterStatus.OFFLINE, f"cannot open the printer ({self.settings.target})"
@@ -369,8 +367,6 @@ class EscposPrinter(ReceiptPrinterDriver):
         """Close and reopen the connection, waiting with exponential backoff between
         attempts (``settings.reconnect_attempts`` by default). Sends no print data."""
         with self._lock:
-            if self._printer is None:
-                self._printer = _make_printer(self.settings)
             self._disconnect()
             return self._connect(attempts or self.settings.reconnect_attempts)
 
@@ -380,15 +376,15 @@ class EscposPrinter(ReceiptPrinterDriver):
         return self._connected
 
     def _connect(self, attempts: int) -> bool:
-        from escpos.exceptions import DeviceNotFoundError
-
+        if self._printer is None:
+            self._printer = _make_printer(self.settings)
         delays = backoff_delays(attempts, self.settings.backoff_s, self.settings.backoff_max_s)
         for attempt in range(attempts):
             if attempt:
                 time.sleep(delays[attempt - 1])
             try:
                 self._printer.open()
-            except (DeviceNotFoundError, OSError, AssertionError) as error:
+            except _transport_errors() as error:
                 logger.info(
                     "printer %s: connection attempt %d/%d failed: %s",
                     self.settings.target,

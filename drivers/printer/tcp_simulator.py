@@ -355,7 +355,6 @@ class PrinterSimulator:
         self._on_job = on_job
         self._lock = threading.Condition(threading.RLock())
         self._server: _Server | None = None
-        self._serve_thread: threading.Thread | None = None
         self._handlers: dict[threading.Thread, socket.socket] = {}
         self._connections: list[ConnectionLog] = []
         self._jobs: list[bytes] = []
@@ -371,13 +370,13 @@ class PrinterSimulator:
                 return self
             self._server = _Server((self._host, self._port), self)
             self._port = self._server.server_address[1]
-            self._serve_thread = threading.Thread(
+            # shutdown() in stop() ends it; nothing needs to hold on to the thread.
+            threading.Thread(
                 target=self._server.serve_forever,
                 kwargs={"poll_interval": 0.05},
                 name=f"printer-simulator:{self._port}",
                 daemon=True,
-            )
-            self._serve_thread.start()
+            ).start()
         return self
 
     def stop(self) -> None:
