@@ -32,10 +32,14 @@ class PrinterStatus(enum.Enum):
 
 @dataclass(frozen=True)
 class ReceiptLine:
+    """One printed line. ``trailing`` goes to the line's far end (an amount beside its
+    label); ``align`` is physical: an RTL template mirrors its own alignments."""
+
     text: str
     bold: bool = False
     double: bool = False
     align: str = "left"
+    trailing: str = ""
 
     def __post_init__(self) -> None:
         if self.align not in ALIGNMENTS:
@@ -47,6 +51,10 @@ class ReceiptDocument:
     lines: tuple[ReceiptLine, ...]
     qr_data: str | None = None
     cut: bool = True
+    # Characters per line in the printer's font A: where ``trailing`` text is placed.
+    columns: int = 48
+    # Arabic, Hebrew...: a line's far end, where ``trailing`` goes, is on the left.
+    right_to_left: bool = False
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "lines", tuple(self.lines))
@@ -98,7 +106,7 @@ def render_escpos(doc: ReceiptDocument, printer: Any) -> None:
             double_width=line.double,
             double_height=line.double,
         )
-        printer.textln(line.text)
+        printer.textln(line_text(line, doc))
     printer.set(align="left", bold=False, normal_textsize=True)
     if doc.qr_data:
         # Alignment instead of qr(center=True): python-escpos cannot centre native QR.
@@ -107,3 +115,14 @@ def render_escpos(doc: ReceiptDocument, printer: Any) -> None:
         printer.set(align="left")
     if doc.cut:
         printer.cut()
+
+
+def line_text(line: ReceiptLine, doc: ReceiptDocument) -> str:
+    """The line as the printer's text mode shows it, with ``trailing`` spaced to the end."""
+    if not line.trailing:
+        return line.text
+    width = doc.columns // 2 if line.double else doc.columns
+    gap = " " * max(width - len(line.text) - len(line.trailing), 1)
+    if doc.right_to_left:
+        return f"{line.trailing}{gap}{line.text}"
+    return f"{line.text}{gap}{line.trailing}"
