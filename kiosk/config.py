@@ -134,6 +134,15 @@ def _portal_url(value: str) -> str:
     return url
 
 
+def _tracking_url(value: str) -> str:
+    template = value.strip()
+    if template and "{reference}" not in template:
+        raise ValueError("must contain {reference}, where the receipt's reference goes")
+    if template:
+        _portal_url(template.replace("{reference}", "K-0000-0000"))
+    return template
+
+
 def _optional_path(value: str) -> Path | None:
     return Path(value.strip()).expanduser() if value.strip() else None
 
@@ -194,6 +203,10 @@ SCHEMA: Mapping[str, Mapping[str, _Field]] = {
         # ...or with less free space than this on the data disk.
         "min_free_mb": _Field(_whole_number(0, 100_000), "50"),
         "sent_retention_days": _Field(_whole_number(0, 3650), "30"),
+    },
+    "receipts": {
+        # The address a receipt's QR code opens; default: <portal url>/track/{reference}.
+        "tracking_url": _Field(_tracking_url, ""),
     },
     "sync": {
         "batch_size": _Field(_whole_number(1, 500), "100"),

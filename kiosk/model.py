@@ -18,6 +18,7 @@ from kiosk.catalogue import Catalogue, CatalogueError, Service
 from kiosk.config import Config
 from kiosk.i18n import LANGUAGE_NAMES, N_, Translator, pick
 from kiosk.portal_client import PortalClient, PortalError, PortalUnavailable
+from kiosk.receipt_flow import CONTACT_HELP, RECEIPT_CHOICE, RECEIPT_CONTACT, ReceiptFlow
 from kiosk.session import ResidentSession, TimeoutEvent
 from kiosk.speech import SilentSpeaker, Speaker
 from kiosk.submissions import CONFIRMATION, Submissions
@@ -71,7 +72,7 @@ class CatalogueStatus:
     error: str = ""
 
 
-class KioskModel(CardSignIn, Submissions):
+class KioskModel(CardSignIn, Submissions, ReceiptFlow):
     def __init__(
         self,
         config: Config,
@@ -82,6 +83,8 @@ class KioskModel(CardSignIn, Submissions):
         outbox=None,
         alerts=None,
         sync=None,
+        print_jobs=None,
+        printing=None,
         clock: Callable[[], float] = time.monotonic,
         background: Background = run_now,
     ):
@@ -92,6 +95,11 @@ class KioskModel(CardSignIn, Submissions):
         self.outbox = outbox
         self.alerts = alerts
         self.sync = sync
+        # offline.print_jobs.PrintJobs on this (the UI thread's) connection, and the
+        # kiosk.printing.PrintWorker that prints them; None: this kiosk prints nothing.
+        self.print_jobs = print_jobs
+        self.printing = printing
+        self.printer_status = None  # drivers.printer.interface.PrinterStatus, once known
         self._clock = clock
         self._background = background
         self.languages: tuple[str, ...] = config.get("kiosk", "languages")
@@ -115,6 +123,7 @@ class KioskModel(CardSignIn, Submissions):
         self.survey = SurveyForm()
         self.last_submission = None  # offline.outbox.QueuedItem of this session
         self.submission_state = ""
+        self._reset_receipt()
         # Untranslated message about the card just used (unsupported, expired...).
         self.card_notice: str | None = None
         # Demo kiosks only: (label, insert) for each demo card, and taking it out.
@@ -246,6 +255,12 @@ class KioskModel(CardSignIn, Submissions):
         if self.unavailable_reason:
             self._go(COMING_SOON)
             return
+        if service_id in PAYMENT_SERVICES and self._needs_receipt_choice(service_id):
+            self._go(RECEIPT_CHOICE)
+            return
+        self._enter_service(service_id)
+
+    def _enter_service(self, service_id: str) -> None:
         if service_id == "survey":
             self.survey = self._remembered_survey()
         self._go(BUILT_SERVICES.get(service_id, COMING_SOON))
@@ -281,6 +296,7 @@ class KioskModel(CardSignIn, Submissions):
         self.survey = SurveyForm()
         self.last_submission = None
         self.submission_state = ""
+        self._reset_receipt()
         self.card_notice = None
         self._return_screen = HOME
         self.screen = ATTRACT
@@ -402,7 +418,26 @@ class KioskModel(CardSignIn, Submissions):
                 parts.append(f"{_(question.text)} {choices}.")
             return " ".join(parts)
         if self.screen == CONFIRMATION:
-            return " ".join(self.confirmation_lines())
+            return " ".join([*self.confirmation_lines(), self.receipt_status_text()])
+        if self.screen == RECEIPT_CHOICE:
+            return " ".join(
+                [
+                    self.printer_problem_text(),
+                    _("How would you like your receipt?"),
+                    _("By email or text message"),
+                    _("No receipt"),
+                ]
+            )
+        if self.screen == RECEIPT_CONTACT:
+            return " ".join(
+                part
+                for part in (
+                    _("Where should we send your receipt?"),
+                    _(CONTACT_HELP),
+                    _(self.receipt_contact_error) if self.receipt_contact_error else "",
+                )
+                if part
+            )
         if self.screen == HELP:
             return " ".join([_("Help."), *[_(line) for line in HELP_LINES], self.help_contact()])
         return ""

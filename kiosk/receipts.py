@@ -5,21 +5,32 @@ the reference, a tracking number where the portal gave one, and a QR code of the
 tracking address. It never carries an expiry date, a full card number or a national
 number: card numbers from the terminal must already be masked, and the template
 refuses any line holding 11 digits or more in a row.
+
+What residents typed (names, addresses, descriptions) is wrapped to the paper, and
+characters no receipt printer can show (emoji, control characters) are replaced, so
+no input can break the layout. Text in scripts the printer's code pages lack (Arabic,
+Chinese) is left to the driver, which prints those lines as pictures.
 """
 
 from __future__ import annotations
 
 import datetime
 import re
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+import unicodedata
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import asdict, dataclass, field, replace
+from typing import Any
 
 from drivers.printer.interface import ReceiptDocument, ReceiptLine
-from kiosk.i18n import N_
+from kiosk.i18n import N_, RIGHT_TO_LEFT
 
 # 11 or more digits in a row, ignoring spaces, dots and dashes: a national number (11)
 # or a card number (12-19). Dates, times, amounts and terminal ids are shorter.
 _LONG_NUMBER = re.compile(r"\d(?:[ .-]?\d){10,}")
+# Pictographs, their modifiers and joiners: no receipt printer or font we ship has them.
+_EMOJI_RANGES = ((0x1F000, 0x1FAFF), (0x2600, 0x27BF), (0x2B00, 0x2BFF), (0xE0000, 0xE007F))
+_INVISIBLE_JOINERS = {"\u200d", "\ufe0e", "\ufe0f", "\u20e3"}
+REPLACEMENT = "?"
 
 
 @dataclass(frozen=True)
@@ -44,7 +55,30 @@ class Receipt:
     terminal_lines: Sequence[str] = ()
     queued: bool = False
     help_contact: str = ""
-    extra: Sequence[str] = field(default_factory=tuple)
+    # (label, value) pairs the resident gave or chose: name, address, description...
+    # Labels arrive translated; values are printed as given, wrapped.
+    details: Sequence[tuple[str, str]] = field(default_factory=tuple)
+    language: str = "en"
+    # A reprint says so, so nobody takes it for a second payment.
+    copy: bool = False
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready, for the durable print job (offline.print_jobs)."""
+        data = asdict(self)
+        data["when"] = self.when.isoformat()
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Receipt:
+        fields = dict(data)
+        fields["when"] = datetime.datetime.fromisoformat(fields["when"])
+        fields["bills"] = tuple(PaidBill(**bill) for bill in fields.get("bills", ()))
+        fields["terminal_lines"] = tuple(fields.get("terminal_lines", ()))
+        fields["details"] = tuple(tuple(pair) for pair in fields.get("details", ()))
+        return cls(**fields)
+
+    def as_copy(self) -> Receipt:
+        return replace(self, copy=True)
 
 
 class UnsafeReceipt(ValueError):
@@ -54,56 +88,138 @@ class UnsafeReceipt(ValueError):
 def build_receipt(
     receipt: Receipt, translate: Callable[[str], str], *, columns: int = 48
 ) -> ReceiptDocument:
+    """Lay out ``receipt`` for paper ``columns`` characters wide (48 at 80 mm, 32 at
+    58 mm), with its labels in ``translate``'s language."""
     _ = translate
-    rule = "-" * columns
-    lines = [
-        ReceiptLine(receipt.city, bold=True, double=True, align="center"),
-        ReceiptLine(receipt.location, align="center"),
-        ReceiptLine(_("Kiosk {kiosk_id}").format(kiosk_id=receipt.kiosk_id), align="center"),
-        ReceiptLine(receipt.when.strftime("%Y-%m-%d %H:%M"), align="center"),
-        ReceiptLine(rule),
-        ReceiptLine(receipt.service, bold=True),
-        ReceiptLine(_two_columns(_("Reference"), receipt.reference, columns)),
-    ]
+    rtl = receipt.language.split("_")[0] in RIGHT_TO_LEFT
+    start, end = ("right", "left") if rtl else ("left", "right")
+    rule = ReceiptLine("-" * columns)
+    lines: list[ReceiptLine] = []
+
+    def add(text: str, *, bold=False, double=False, align=start) -> None:
+        width = columns // 2 if double else columns
+        lines.extend(
+            ReceiptLine(part, bold=bold, double=double, align=align)
+            for part in wrap(printable(text), width)
+        )
+
+    def pair(label: str, value: str, *, bold=False) -> None:
+        label, value = printable(label), printable(value)
+        if display_width(label) + display_width(value) < columns:
+            lines.append(ReceiptLine(label, bold=bold, align=start, trailing=value))
+        else:
+            add(label, bold=bold)
+            add(value, align=end)
+
+    if receipt.copy:
+        add(_("COPY - reprinted receipt"), bold=True, align="center")
+    add(receipt.city, bold=True, double=True, align="center")
+    add(receipt.location, align="center")
+    add(_("Kiosk {kiosk_id}").format(kiosk_id=receipt.kiosk_id), align="center")
+    add(receipt.when.strftime("%Y-%m-%d %H:%M"), align="center")
+    lines.append(rule)
+    add(receipt.service, bold=True)
+    pair(_("Reference"), receipt.reference)
     if receipt.tracking_number:
-        lines.append(
-            ReceiptLine(_two_columns(_("Tracking number"), receipt.tracking_number, columns))
-        )
-    for line in receipt.extra:
-        lines.append(ReceiptLine(line))
+        pair(_("Tracking number"), receipt.tracking_number)
+    for label, value in receipt.details:
+        add(label + ":", bold=True)
+        add(value)
     if receipt.bills:
-        lines.append(ReceiptLine(rule))
+        lines.append(rule)
         for bill in receipt.bills:
-            lines.append(ReceiptLine(f"{bill.number} {bill.description}"[:columns]))
-            lines.append(ReceiptLine(_money(bill.amount_cents, receipt.currency), align="right"))
+            add(f"{bill.number} {bill.description}")
+            add(_money(bill.amount_cents, receipt.currency), align=end)
         total = sum(bill.amount_cents for bill in receipt.bills)
-        lines.append(
-            ReceiptLine(
-                _two_columns(_("Total paid"), _money(total, receipt.currency), columns), bold=True
-            )
-        )
+        pair(_("Total paid"), _money(total, receipt.currency), bold=True)
     if receipt.terminal_lines:
-        lines.append(ReceiptLine(rule))
-        # The terminal's own receipt, verbatim: it is the card payment's legal record.
-        lines.extend(ReceiptLine(line) for line in receipt.terminal_lines)
+        lines.append(rule)
+        # The terminal's own receipt, verbatim: it is the card payment's legal record,
+        # laid out by the terminal for its own width, so it is cut, never re-wrapped.
+        lines.extend(ReceiptLine(printable(line)[:columns]) for line in receipt.terminal_lines)
     if receipt.queued:
-        lines.append(ReceiptLine(rule))
-        lines.append(ReceiptLine(_(QUEUED_LINE), bold=True))
+        lines.append(rule)
+        add(_(QUEUED_LINE), bold=True)
     if receipt.tracking_url:
-        lines.append(ReceiptLine(_("Scan to follow your request:"), align="center"))
-    lines.append(ReceiptLine(rule))
+        add(_("Scan to follow your request:"), align="center")
+    lines.append(rule)
     if receipt.help_contact:
-        lines.append(ReceiptLine(receipt.help_contact, align="center"))
-    lines.append(ReceiptLine(_("Keep this receipt."), align="center"))
+        add(receipt.help_contact, align="center")
+    add(_("Keep this receipt."), align="center")
     for line in lines:
-        if _LONG_NUMBER.search(line.text):
+        if _LONG_NUMBER.search(line.text + " " + line.trailing):
             raise UnsafeReceipt("a receipt line holds a long number (card or national number?)")
-    return ReceiptDocument(lines, qr_data=receipt.tracking_url)
+    return ReceiptDocument(lines, qr_data=receipt.tracking_url, columns=columns, right_to_left=rtl)
 
 
-def _two_columns(left: str, right: str, columns: int) -> str:
-    gap = max(columns - len(left) - len(right), 1)
-    return f"{left}{' ' * gap}{right}"
+def printable(text: str) -> str:
+    """``text`` with what no receipt can show replaced: emoji become "?", control
+    characters and line breaks become spaces."""
+    out: list[str] = []
+    for char in str(text):
+        code = ord(char)
+        category = unicodedata.category(char)
+        if char in _INVISIBLE_JOINERS or 0x1F3FB <= code <= 0x1F3FF:
+            continue  # part of the emoji before it, already replaced
+        if any(low <= code <= high for low, high in _EMOJI_RANGES) or category in (
+            "Cs",
+            "Co",
+            "Cn",
+        ):
+            if not out or out[-1] != REPLACEMENT:
+                out.append(REPLACEMENT)
+        elif category in ("Cc", "Zl", "Zp"):
+            out.append(" ")
+        elif category == "Cf" and char not in ("\u200e", "\u200f"):
+            continue
+        else:
+            out.append(char)
+    return " ".join("".join(out).split())
+
+
+def display_width(text: str) -> int:
+    """Printer columns ``text`` takes: wide (CJK) characters take two, marks none."""
+    width = 0
+    for char in text:
+        if unicodedata.combining(char):
+            continue
+        width += 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+    return width
+
+
+def wrap(text: str, width: int) -> list[str]:
+    """Greedy word wrap by display width; a word longer than a line (or a run of
+    CJK, which has no spaces) is broken between characters."""
+    width = max(width, 1)
+    lines: list[str] = []
+    current = ""
+    for word in text.split(" "):
+        if not word:
+            continue
+        candidate = f"{current} {word}" if current else word
+        if display_width(candidate) <= width:
+            current = candidate
+            continue
+        if current:
+            lines.append(current)
+            current = ""
+        while display_width(word) > width:
+            cut = _fitting_prefix(word, width)
+            lines.append(word[:cut])
+            word = word[cut:]
+        current = word
+    if current or not lines:
+        lines.append(current)
+    return lines
+
+
+def _fitting_prefix(word: str, width: int) -> int:
+    used = 0
+    for index, char in enumerate(word):
+        used += display_width(char)
+        if used > width:
+            return max(index, 1)
+    return len(word)
 
 
 def _money(cents: int, currency: str) -> str:

@@ -21,11 +21,14 @@ from drivers.manager import DeviceManager
 from kiosk.config import Config, ConfigError, printer_options
 from kiosk.model import Background, KioskModel, run_in_thread
 from kiosk.portal_client import PortalClient
+from kiosk.printing import PrintSettings, PrintWorker
 from kiosk.speech import Speaker, create_speaker
+from offline.alerts import Alerts
 from offline.cache import Cache
 from offline.crypto import PayloadCipher, load_or_create_key
 from offline.db import open_database
 from offline.outbox import Outbox
+from offline.print_jobs import PrintJobs
 from offline.startup import open_kiosk_database
 from offline.sync import SyncSettings, SyncWorker
 
@@ -39,6 +42,7 @@ class Runtime:
     devices: DeviceManager
     portal_client: PortalClient
     sync: SyncWorker
+    printing: PrintWorker
     closers: list = field(default_factory=list)
     # The loopback reference portal of a demo kiosk (portal.server.PortalServer);
     # None in production.
@@ -103,6 +107,12 @@ def build_runtime(
     closers.append(opened.db.close)
     cipher = PayloadCipher(load_or_create_key(config.key_file))
     outbox = _outbox(config, opened.db, cipher)
+    # On the outbox's connection: a receipt job commits with the submission it proves.
+    print_jobs = PrintJobs(opened.db, cipher)
+    with print_jobs.transaction():
+        caught = print_jobs.recover()
+    if caught:
+        log.warning("%d receipt(s) were printing when the kiosk stopped; marked uncertain", caught)
 
     # The worker thread gets its own connection and HTTP session: neither a sqlite3
     # connection nor a requests Session is shared safely across threads.
@@ -121,6 +131,24 @@ def build_runtime(
         on_status=lambda status: call_soon(lambda: model.sync_status_changed(status)),
     )
 
+    devices = DeviceManager(
+        _device_options(config),
+        lambda event: log.info("device %s", event),
+        prepare=lambda driver: _prepare_driver(config, driver, model, call_soon),
+    )
+
+    def open_print_store():
+        db = open_database(database_path)
+        return PrintJobs(db, cipher), Alerts(db)
+
+    printing = PrintWorker(
+        open_print_store,
+        lambda: devices.get("printer"),
+        PrintSettings(preview_dir=data_dir / "receipt-previews" if config.demo else None),
+        on_outcome=lambda outcome: call_soon(lambda: model.print_outcome(outcome)),
+        on_status=lambda status: call_soon(lambda: model.printer_status_changed(status)),
+    )
+
     if speaker is None:
         speaker = create_speaker(
             config.get("speech", "engine"),
@@ -136,22 +164,22 @@ def build_runtime(
         outbox=outbox,
         alerts=opened.alerts,
         sync=sync,
+        print_jobs=print_jobs,
+        printing=printing,
         background=background,
         clock=clock,
-    )
-    devices = DeviceManager(
-        _device_options(config),
-        lambda event: log.info("device %s", event),
-        prepare=lambda driver: _prepare_driver(config, driver, model, call_soon),
     )
     devices.detect_once()
     devices.start()  # keeps looking for devices that were missing at start-up
     closers.append(devices.stop)
     if start_sync:
         sync.start()
-    # Stopped before the database and client it uses are closed (closers run reversed).
+    printing.start()
+    # Stopped before the database and client they use are closed (closers run reversed),
+    # and the print worker before the printer it prints on.
     closers.append(sync.stop)
-    return Runtime(config, model, devices, client, sync, closers, server)
+    closers.append(printing.stop)
+    return Runtime(config, model, devices, client, sync, printing, closers, server)
 
 
 def _portal_client(config: Config, token: str) -> PortalClient:

@@ -35,26 +35,34 @@ class Submissions:
 
     def submit_survey(self) -> None:
         if self.survey.can_submit:
-            self.submit(SURVEY_KIND, self.survey.payload(self.language))
+            self.submit(
+                SURVEY_KIND,
+                self.survey.payload(self.language),
+                receipt={"service": self._("Survey answers")},
+            )
             self.survey = SurveyForm()
             self.session.remember("survey.answers", {})
 
-    def submit(self, kind: str, payload: dict, *, order_key: str | None = None):
+    def submit(self, kind: str, payload: dict, *, order_key: str | None = None, receipt: dict):
         """Queue a resident's submission durably, then show its confirmation.
 
-        It is on disk before the confirmation appears; delivery happens in the
-        background, now if the portal answers, or when the connection returns.
+        It is on disk, with its receipt job, before the confirmation appears; delivery
+        happens in the background, now if the portal answers, or when the connection
+        returns. ``receipt``: what the receipt says about it (``service`` title, and
+        optional ``details``, ``bills``, ``terminal_lines``).
         """
         if self.outbox is None:
             raise RuntimeError("this kiosk has no outbox")
         with self.outbox.transaction():
             item = self.outbox.enqueue(kind, payload, order_key=order_key)
+            self._queue_receipt(item, kind, receipt)
         log.info("queued %s as %s", kind, item.reference)
         self.last_submission = item
         self.submission_state = "pending"
         if self.sync is not None:
             self.sync.wake()
         self._go(CONFIRMATION)
+        self._receipt_queued()
         return item
 
     def sync_status_changed(self, status) -> None:

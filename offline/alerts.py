@@ -14,6 +14,8 @@ import sqlite_utils
 from offline.outbox import utc_now
 
 DATABASE_QUARANTINED = "database_quarantined"
+# Raised by the print worker; the future heartbeat reports it so a technician brings paper.
+PRINTER_PAPER_NEAR_END = "printer_paper_near_end"
 # Alerts that switch payments off while active.
 BLOCKS_PAYMENTS = frozenset({DATABASE_QUARANTINED})
 
@@ -48,6 +50,17 @@ class Alerts:
                 "INSERT INTO alerts (kind, detail, raised_at) VALUES (?, ?, ?)",
                 (kind, detail, utc_now()),
             )
+
+    def raise_once(self, kind: str, detail: str) -> bool:
+        """Raise ``kind`` unless it is already active; True when it was raised now."""
+        with self._db.atomic():
+            active = self._db.conn.execute(
+                "SELECT 1 FROM alerts WHERE kind = ? AND acknowledged_at IS NULL", (kind,)
+            ).fetchone()
+            if active:
+                return False
+            self.raise_alert(kind, detail)
+        return True
 
     def active(self) -> list[Alert]:
         rows = self._db.conn.execute(

@@ -4,14 +4,17 @@ and a retry never prints a finished one twice.
 Life of a job::
 
     queued ──start──▶ printing ──finish──▶ printed        (final)
-      ▲                  │  └──fail──▶ failed ──start──▶ printing …
+      ▲                  │  └──fail──▶ failed ──requeue──▶ queued …
       └──────────────────┘
     printing ──kiosk restarted──▶ uncertain               (never retried by itself)
+    queued   ──kiosk restarted──▶ failed                  (its resident has gone)
 
 A job caught mid-print by a crash may or may not have come out of the printer, so
 it becomes ``uncertain``: only a person (the resident on the end screen, or a
 technician by reference) can ask for it again, and that makes a new job marked as a
-reprint. Automatic retries only ever pick ``queued`` and ``failed`` jobs.
+reprint. The print worker only picks ``queued`` jobs; a ``failed`` one is printed
+again only when a person asks (``requeue``): a receipt printed after its resident
+left would go to the next person in line.
 
 Like the outbox, no method commits: add a job in the same transaction as the
 business record it proves. Documents are sealed with the device key, since a
@@ -67,7 +70,8 @@ class PrintJob:
 
 
 class PrintJobs:
-    def __init__(self, db: sqlite_utils.Database, cipher: PayloadCipher) -> None:
+    def __init__(self, db: sqlite_utils.Database, cipher: PayloadCipher | None) -> None:
+        """Without a cipher (technician tools) jobs can be listed and reprinted, not read."""
         self._db = db
         self._cipher = cipher
         with db.atomic():
@@ -76,8 +80,13 @@ class PrintJobs:
     def transaction(self):
         return self._db.atomic()
 
+    def close(self) -> None:
+        self._db.close()
+
     def add(self, reference: str, document: dict[str, Any], *, reprint_of: int | None = None):
         """Queue a receipt; returns the job id."""
+        if self._cipher is None:
+            raise RuntimeError("adding a print job needs the device key")
         body = json.dumps(document, ensure_ascii=False, sort_keys=True).encode()
         cursor = self._db.conn.execute(
             "INSERT INTO print_jobs (reference, reprint_of, document, created_at)"
@@ -87,11 +96,11 @@ class PrintJobs:
         return cursor.lastrowid
 
     def start(self, job_id: int) -> bool:
-        """Claim a job for printing. False means it must not be printed now: it is
-        finished, already being printed, or uncertain (a person must ask again)."""
+        """Claim a queued job for printing. False means it must not be printed now: it
+        is finished, being printed, or failed or uncertain (a person must ask again)."""
         cursor = self._db.conn.execute(
             "UPDATE print_jobs SET state = 'printing', attempts = attempts + 1"
-            " WHERE id = ? AND state IN ('queued', 'failed')",
+            " WHERE id = ? AND state = 'queued'",
             (job_id,),
         )
         return cursor.rowcount == 1
@@ -122,23 +131,54 @@ class PrintJobs:
         )
 
     def recover(self) -> int:
-        """At start-up: jobs a crash caught mid-print become uncertain."""
+        """At start-up: jobs a crash caught mid-print become uncertain, and jobs still
+        waiting fail (their resident has gone). Returns how many were caught printing."""
         cursor = self._db.conn.execute(
             "UPDATE print_jobs SET state = 'uncertain', last_error = 'kiosk restarted while"
             " printing' WHERE state = 'printing'"
         )
+        self._db.conn.execute(
+            "UPDATE print_jobs SET state = 'failed', last_error = 'kiosk restarted before"
+            " printing' WHERE state = 'queued'"
+        )
         return cursor.rowcount
 
-    def reprint(self, job_id: int) -> int:
-        """A person asked for this receipt again: a new job, marked as a reprint."""
+    def requeue(self, job_id: int) -> bool:
+        """A person asked again for a job that never printed: queue it once more."""
+        cursor = self._db.conn.execute(
+            "UPDATE print_jobs SET state = 'queued' WHERE id = ? AND state = 'failed'", (job_id,)
+        )
+        return cursor.rowcount == 1
+
+    def ask_again(self, job_id: int) -> int | None:
+        """What a person's "print again" means for a job: a failed one is queued again
+        (nothing of it printed), a printed or uncertain one gets a reprint job (its
+        id is returned), and one queued or printing is left alone (None)."""
         job = self.get(job_id)
         if job is None:
             raise KeyError(job_id)
-        return self.add(job.reference, self.document(job_id), reprint_of=job_id)
+        if job.state == FAILED:
+            self.requeue(job_id)
+            return job_id
+        if job.state in (PRINTED, UNCERTAIN):
+            return self.reprint(job_id)
+        return None
+
+    def reprint(self, job_id: int) -> int:
+        """A person asked for this receipt again: a new job, marked as a reprint. The
+        sealed document is copied as it is, so a technician's tool needs no key."""
+        cursor = self._db.conn.execute(
+            "INSERT INTO print_jobs (reference, reprint_of, document, created_at)"
+            " SELECT reference, id, document, ? FROM print_jobs WHERE id = ?",
+            (utc_now(), job_id),
+        )
+        if cursor.rowcount != 1:
+            raise KeyError(job_id)
+        return cursor.lastrowid
 
     def due(self) -> list[PrintJob]:
-        """Jobs the printer may take now, oldest first."""
-        return self._select("WHERE state IN ('queued', 'failed') ORDER BY id")
+        """Jobs the printer should take now, oldest first."""
+        return self._select("WHERE state = 'queued' ORDER BY id")
 
     def for_reference(self, reference: str) -> list[PrintJob]:
         return self._select("WHERE reference = ? ORDER BY id", (reference,))
@@ -153,6 +193,8 @@ class PrintJobs:
         ).fetchone()
         if row is None:
             raise KeyError(job_id)
+        if self._cipher is None:
+            raise RuntimeError("reading a print job needs the device key")
         return json.loads(self._cipher.decrypt(row[1], _context(row[0])))
 
     def _select(self, where: str, params: tuple = ()) -> list[PrintJob]:

@@ -118,6 +118,17 @@ CREATE TABLE IF NOT EXISTS survey_responses (
     received_at TEXT NOT NULL,
     UNIQUE (device_id, idempotency_key)
 );
+CREATE TABLE IF NOT EXISTS receipt_deliveries (
+    id TEXT PRIMARY KEY,
+    device_id TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    reference TEXT NOT NULL,
+    channel TEXT NOT NULL CHECK (channel IN ('email', 'sms')),
+    address TEXT NOT NULL,
+    locale TEXT,
+    received_at TEXT NOT NULL,
+    UNIQUE (device_id, idempotency_key)
+);
 CREATE TABLE IF NOT EXISTS addresses (
     id TEXT PRIMARY KEY,
     address TEXT NOT NULL,

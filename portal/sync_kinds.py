@@ -21,6 +21,7 @@ from portal.models import PaymentRequest, SyncItem
 from portal.open311_forms import SubmittedForm, checked_submission
 from portal.open311_records import language, record_request
 from portal.payments import apply_payment
+from portal.receipt_deliveries import ReceiptDelivery, record_receipt_delivery
 from portal.store import PortalStore
 from portal.surveys import SurveyResponse, record_survey_response
 from portal.timeutil import to_iso, utc_now
@@ -131,10 +132,21 @@ def _survey_response(ctx: ItemContext) -> Outcome:
     return _keyed(ctx, survey, create)
 
 
+def _receipt_delivery(ctx: ItemContext) -> Outcome:
+    delivery = _parsed(ReceiptDelivery, ctx.item.payload)
+
+    def create() -> Outcome:
+        body = record_receipt_delivery(ctx.conn, ctx.device_id, ctx.item.idempotency_key, delivery)
+        return Outcome(201, json.dumps(body), replayed=False)
+
+    return _keyed(ctx, delivery, create)
+
+
 HANDLERS: dict[str, dict[int, Callable[[ItemContext], Outcome]]] = {
     "payment": {1: _payment},
     "service_request": {1: _service_request},
     "survey_response": {1: _survey_response},
+    "receipt_delivery": {1: _receipt_delivery},
 }
 
 

@@ -6,6 +6,7 @@ import shutil
 import tempfile
 from pathlib import Path
 
+import pytest
 from hypothesis import settings
 from hypothesis import strategies as st
 from hypothesis.stateful import Bundle, RuleBasedStateMachine, invariant, rule
@@ -35,19 +36,55 @@ def test_a_job_survives_a_restart_and_its_document_is_sealed(tmp_path, cipher):
     assert "María".encode() not in raw and b"Calle Mayor" not in raw
 
 
-def test_paper_out_before_printing_is_retried_but_a_finished_job_never(tmp_path, cipher):
+def test_paper_out_before_printing_waits_for_a_person_and_a_finished_job_never_reprints(
+    tmp_path, cipher
+):
     jobs = jobs_at(tmp_path / "kiosk.db", cipher)
     with jobs.transaction():
         job_id = jobs.add("K-AAAA-BBBB", RECEIPT)
         assert jobs.start(job_id)
         jobs.fail(job_id, "paper_out")
-    assert jobs.get(job_id).state == FAILED and [j.id for j in jobs.due()] == [job_id]
+    assert jobs.get(job_id).state == FAILED and jobs.due() == []
+    assert not jobs.start(job_id)  # nobody asked again yet
 
     with jobs.transaction():
+        assert jobs.ask_again(job_id) == job_id  # never printed: the same job again
+        assert [j.id for j in jobs.due()] == [job_id]
         assert jobs.start(job_id)
         jobs.finish(job_id)
         assert not jobs.start(job_id)  # a retry of a finished job prints nothing
     assert jobs.get(job_id).state == PRINTED and jobs.due() == []
+    with jobs.transaction():
+        copy = jobs.ask_again(job_id)
+    assert copy != job_id and jobs.get(copy).reprint_of == job_id
+
+
+def test_jobs_waiting_when_the_kiosk_died_are_not_printed_for_the_next_resident(tmp_path, cipher):
+    path = tmp_path / "kiosk.db"
+    jobs = jobs_at(path, cipher)
+    with jobs.transaction():
+        job_id = jobs.add("K-AAAA-BBBB", RECEIPT)
+    jobs._db.close()
+
+    again = jobs_at(path, cipher)
+    with again.transaction():
+        assert again.recover() == 0
+    assert again.get(job_id).state == FAILED and again.due() == []
+
+
+def test_a_technician_without_the_key_can_reprint_but_not_read(tmp_path, cipher):
+    path = tmp_path / "kiosk.db"
+    jobs = jobs_at(path, cipher)
+    with jobs.transaction():
+        job_id = jobs.add("K-AAAA-BBBB", RECEIPT)
+        jobs.start(job_id)
+        jobs.finish(job_id)
+    keyless = PrintJobs(open_database(path), None)
+    with keyless.transaction():
+        copy = keyless.ask_again(job_id)
+    with pytest.raises(RuntimeError, match="device key"):
+        keyless.document(copy)
+    assert jobs.document(copy) == RECEIPT
 
 
 def test_a_crash_mid_print_needs_a_person_to_ask_again(tmp_path, cipher):
@@ -64,8 +101,9 @@ def test_a_crash_mid_print_needs_a_person_to_ask_again(tmp_path, cipher):
     assert again.get(job_id).state == UNCERTAIN and again.due() == []
     with again.transaction():
         assert not again.start(job_id)
-        copy = again.reprint(job_id)
+        copy = again.ask_again(job_id)
     assert again.get(copy).reprint_of == job_id and again.get(copy).state == QUEUED
+    assert again.document(copy) == RECEIPT
     assert [job.id for job in again.for_reference("K-AAAA-BBBB")] == [job_id, copy]
 
 
@@ -121,9 +159,9 @@ class PrinterLife(RuleBasedStateMachine):
 
     @rule(job=jobs_made)
     def a_person_asks_again(self, job):
-        if self.jobs.get(job).state == UNCERTAIN:
+        if self.jobs.get(job).state in (UNCERTAIN, FAILED):
             with self.jobs.transaction():
-                self.jobs.reprint(job)
+                self.jobs.ask_again(job)
 
     @invariant()
     def nothing_prints_twice_and_nothing_is_lost(self):
@@ -131,7 +169,7 @@ class PrinterLife(RuleBasedStateMachine):
         due = {job.id for job in self.jobs.due()}
         assert not due & set(self.printed)
         for job_id in due:
-            assert self.jobs.get(job_id).state in (QUEUED, FAILED)
+            assert self.jobs.get(job_id).state == QUEUED
 
 
 PrinterLife.TestCase.settings = settings(max_examples=50, stateful_step_count=30, deadline=None)
