@@ -129,6 +129,8 @@ class KioskModel(CardSignIn, Submissions, ReceiptFlow):
         # Demo kiosks only: (label, insert) for each demo card, and taking it out.
         self.demo_cards: list[tuple[str, Callable[[], None]]] = []
         self.remove_demo_card: Callable[[], None] | None = None
+        # Demo kiosks only: make the simulated printer run out of paper, and back.
+        self.demo_set_printer_status: Callable[[object], None] | None = None
         self._observers: list[Callable[[str], None]] = []
 
     # Observation -------------------------------------------------------------

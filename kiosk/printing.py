@@ -93,7 +93,8 @@ class PrintWorker:
         if self._thread is not None:
             self._thread.join(timeout_s)
             self._thread = None
-        self._close_store()
+        else:
+            self._close_store()  # used without a thread (tests, tools)
 
     def wake(self, *, check_status: bool = False) -> None:
         if check_status:
@@ -110,6 +111,7 @@ class PrintWorker:
                 self._close_store()
             self._wake.wait(self.settings.poll_s)
             self._wake.clear()
+        self._close_store()  # on this thread: sqlite connections belong to their thread
 
     # -- one pass --
 

@@ -52,11 +52,11 @@ def parse_contact(text: str) -> ReceiptContact:
     value = " ".join(text.split())
     if "@" in value:
         if not _EMAIL.match(value):
-            raise ContactError(CONTACT_HELP)
+            raise ContactError(CONTACT_UNREADABLE)
         return ReceiptContact("email", value)
     digits = re.sub(r"\D", "", value)
     if not _PHONE_CHARACTERS.match(value) or not 7 <= len(digits) <= 15:
-        raise ContactError(CONTACT_HELP)
+        raise ContactError(CONTACT_UNREADABLE)
     return ReceiptContact("sms", value)
 
 
@@ -277,6 +277,9 @@ class ReceiptFlow:
 
 CONFIRMATION_SCREEN = "confirmation"
 CONTACT_HELP = N_("Please type an email address, like name@example.com, or a mobile phone number.")
+CONTACT_UNREADABLE = N_(
+    "We could not read that as an email address or a phone number. Please check it."
+)
 PRINTER_PROBLEMS = {
     PrinterStatus.PAPER_OUT: N_("The receipt printer is out of paper."),
     PrinterStatus.COVER_OPEN: N_("The receipt printer's cover is open."),

@@ -140,12 +140,13 @@ def build_receipt(
     if receipt.queued:
         lines.append(rule)
         add(_(QUEUED_LINE), bold=True)
-    if receipt.tracking_url:
-        add(_("Scan to follow your request:"), align="center")
     lines.append(rule)
     if receipt.help_contact:
         add(receipt.help_contact, align="center")
     add(_("Keep this receipt."), align="center")
+    if receipt.tracking_url:
+        # Last, right above the QR code the driver prints after the lines.
+        add(_("Scan to follow your request:"), align="center")
     for line in lines:
         if _LONG_NUMBER.search(line.text + " " + line.trailing):
             raise UnsafeReceipt("a receipt line holds a long number (card or national number?)")

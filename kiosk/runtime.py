@@ -18,6 +18,7 @@ from pathlib import Path
 from drivers.card.interface import CardData, CardReaderDriver
 from drivers.card.simulator import SimulatedCardReader
 from drivers.manager import DeviceManager
+from drivers.printer.simulator import SimulatedPrinter
 from kiosk.config import Config, ConfigError, printer_options
 from kiosk.model import Background, KioskModel, run_in_thread
 from kiosk.portal_client import PortalClient
@@ -134,7 +135,7 @@ def build_runtime(
     devices = DeviceManager(
         _device_options(config),
         lambda event: log.info("device %s", event),
-        prepare=lambda driver: _prepare_driver(config, driver, model, call_soon),
+        prepare=lambda driver: _prepare_driver(config, driver, model, call_soon, printing),
     )
 
     def open_print_store():
@@ -213,8 +214,17 @@ def _device_options(config: Config) -> dict[str, str]:
     return options
 
 
-def _prepare_driver(config: Config, driver, model: KioskModel, call_soon) -> None:
+def _prepare_driver(
+    config: Config, driver, model: KioskModel, call_soon, printing: PrintWorker
+) -> None:
     """Wire a driver to the model before it starts (see DeviceManager's prepare)."""
+    if config.demo and isinstance(driver, SimulatedPrinter):
+
+        def set_status(status) -> None:
+            driver.set_status(status)
+            printing.wake(check_status=True)
+
+        model.demo_set_printer_status = set_status
     if not isinstance(driver, CardReaderDriver):
         return
     driver.subscribe(lambda event: call_soon(lambda: model.card_event(event)))

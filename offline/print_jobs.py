@@ -41,6 +41,8 @@ QUEUED, PRINTING, PRINTED, FAILED, UNCERTAIN = (
     "uncertain",
 )
 
+STATES = (QUEUED, PRINTING, PRINTED, FAILED, UNCERTAIN)
+
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS print_jobs (
     id INTEGER PRIMARY KEY,
@@ -67,6 +69,8 @@ class PrintJob:
     reprint_of: int | None
     attempts: int
     last_error: str | None
+    created_at: str
+    printed_at: str | None
 
 
 class PrintJobs:
@@ -180,6 +184,16 @@ class PrintJobs:
         """Jobs the printer should take now, oldest first."""
         return self._select("WHERE state = 'queued' ORDER BY id")
 
+    def recent(self, limit: int = 50) -> list[PrintJob]:
+        return self._select("ORDER BY id DESC LIMIT ?", (limit,))
+
+    def counts(self) -> dict[str, int]:
+        counts = dict.fromkeys(STATES, 0)
+        counts.update(
+            self._db.conn.execute("SELECT state, count(*) FROM print_jobs GROUP BY state")
+        )
+        return counts
+
     def for_reference(self, reference: str) -> list[PrintJob]:
         return self._select("WHERE reference = ? ORDER BY id", (reference,))
 
@@ -199,8 +213,8 @@ class PrintJobs:
 
     def _select(self, where: str, params: tuple = ()) -> list[PrintJob]:
         rows = self._db.conn.execute(
-            "SELECT id, reference, state, reprint_of, attempts, last_error FROM print_jobs "
-            + where,
+            "SELECT id, reference, state, reprint_of, attempts, last_error, created_at,"
+            " printed_at FROM print_jobs " + where,
             params,
         ).fetchall()
         return [PrintJob(*row) for row in rows]

@@ -1,7 +1,9 @@
-"""``kiosk-queue``: what is waiting to reach the portal, for technicians on site.
+"""``kiosk-queue``: what is waiting to reach the portal, and the receipts the kiosk
+printed, for technicians on site.
 
 Reads metadata only. It never loads the device key, so it cannot print a payload
-even by mistake; ``export`` writes payloads still sealed.
+even by mistake; ``export`` writes payloads still sealed, and ``reprint`` copies a
+receipt's sealed document for the kiosk to print.
 """
 
 from __future__ import annotations
@@ -10,7 +12,7 @@ import argparse
 import datetime
 import json
 import sys
-from dataclasses import asdict
+from dataclasses import asdict, dataclass
 from pathlib import Path
 
 from kiosk.config import ConfigError, load_config
@@ -18,6 +20,8 @@ from kiosk.logging_setup import redact
 from offline.alerts import Alerts
 from offline.db import open_database
 from offline.outbox import STATES, Outbox
+from offline.print_jobs import PrintJobs
+from provisioning.receipts_cli import RECEIPT_COMMANDS, add_receipt_commands
 
 EPILOG = """\
 examples:
@@ -26,7 +30,17 @@ examples:
   kiosk-queue retry K-7F3Q-92QA      send a parked item again (reference or key)
   kiosk-queue export queue.jsonl     undelivered items, payloads still encrypted
   kiosk-queue ack database_quarantined   after checking a quarantined database
+  kiosk-queue receipts --state uncertain  receipts that may not have printed
+  kiosk-queue reprint K-7F3Q-92QA    print a resident's receipt again (marked COPY)
 """
+
+
+@dataclass(frozen=True)
+class Stores:
+    path: Path
+    outbox: Outbox
+    alerts: Alerts
+    print_jobs: PrintJobs
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -50,6 +64,7 @@ def build_parser() -> argparse.ArgumentParser:
     export.add_argument("file", nargs="?", help="output file (default: standard output)")
     ack = commands.add_parser("ack", help="acknowledge an alert after acting on it")
     ack.add_argument("kind", help="alert kind, e.g. database_quarantined")
+    add_receipt_commands(commands)
     return parser
 
 
@@ -73,13 +88,14 @@ def main(argv: list[str] | None = None) -> int:
             max_unsent=config.get("storage", "max_queued_items"),
             min_free_bytes=config.get("storage", "min_free_mb") * 1024 * 1024,
         )
-        alerts = Alerts(db)
-        return COMMANDS[args.command](args, outbox, alerts, path)
+        stores = Stores(path, outbox, Alerts(db), PrintJobs(db, None))
+        return COMMANDS[args.command](args, stores)
     finally:
         db.close()
 
 
-def status(args, outbox: Outbox, alerts: Alerts, path: Path) -> int:
+def status(args, stores: Stores) -> int:
+    outbox, alerts, path = stores.outbox, stores.alerts, stores.path
     oldest = outbox.oldest_pending()
     report = {
         "database": str(path),
@@ -89,6 +105,7 @@ def status(args, outbox: Outbox, alerts: Alerts, path: Path) -> int:
         "last_success_at": outbox.meta("last_success_at"),
         "alerts": [asdict(alert) for alert in alerts.active()],
         "payments": _payments(outbox, alerts),
+        "receipts": stores.print_jobs.counts(),
     }
     if args.json:
         print(json.dumps(report, indent=2))
@@ -109,10 +126,13 @@ def status(args, outbox: Outbox, alerts: Alerts, path: Path) -> int:
         print(f"ALERT {alert['kind']} since {alert['raised_at']}: {alert['detail']}")
         print(f"  after acting on it: kiosk-queue ack {alert['kind']}")
     print(f"Payments: {report['payments']}")
+    receipts = ", ".join(f"{count} {state}" for state, count in report["receipts"].items() if count)
+    print(f"Receipts: {receipts or 'none yet'}")
     return 0
 
 
-def list_items(args, outbox: Outbox, alerts: Alerts, path: Path) -> int:
+def list_items(args, stores: Stores) -> int:
+    outbox = stores.outbox
     items = outbox.summaries(args.state, limit=args.limit)
     if args.json:
         print(json.dumps([_summary(item) for item in items], indent=2))
@@ -129,7 +149,8 @@ def list_items(args, outbox: Outbox, alerts: Alerts, path: Path) -> int:
     return 0
 
 
-def retry(args, outbox: Outbox, alerts: Alerts, path: Path) -> int:
+def retry(args, stores: Stores) -> int:
+    outbox = stores.outbox
     item = outbox.find(args.item)
     if item is None:
         print(f"kiosk-queue: no single item matches {args.item!r}", file=sys.stderr)
@@ -146,7 +167,8 @@ def retry(args, outbox: Outbox, alerts: Alerts, path: Path) -> int:
     return 0 if moved else 1
 
 
-def export(args, outbox: Outbox, alerts: Alerts, path: Path) -> int:
+def export(args, stores: Stores) -> int:
+    outbox = stores.outbox
     lines = [json.dumps(_redacted(row)) for row in outbox.export()]
     text = "".join(line + "\n" for line in lines)
     if args.file:
@@ -157,7 +179,8 @@ def export(args, outbox: Outbox, alerts: Alerts, path: Path) -> int:
     return 0
 
 
-def acknowledge(args, outbox: Outbox, alerts: Alerts, path: Path) -> int:
+def acknowledge(args, stores: Stores) -> int:
+    alerts = stores.alerts
     count = alerts.acknowledge(args.kind)
     if args.json:
         print(json.dumps({"kind": args.kind, "acknowledged": count}))
@@ -172,6 +195,7 @@ COMMANDS = {
     "retry": retry,
     "export": export,
     "ack": acknowledge,
+    **RECEIPT_COMMANDS,
 }
 
 

@@ -27,6 +27,8 @@ from screens.coming_soon import ComingSoonScreen
 from screens.confirmation import ConfirmationScreen
 from screens.help import HelpScreen
 from screens.home import HomeScreen
+from screens.receipt_choice import ReceiptChoiceScreen
+from screens.receipt_contact import ReceiptContactScreen
 from screens.survey import SurveyScreen
 from screens.timeout_warning import TimeoutWarning
 
@@ -40,6 +42,8 @@ SCREEN_CLASSES = (
     HelpScreen,
     SurveyScreen,
     ConfirmationScreen,
+    ReceiptChoiceScreen,
+    ReceiptContactScreen,
 )
 
 
@@ -150,7 +154,7 @@ class KioskApp(App):
             self._sync_connection()
             if model.screen == "confirmation":
                 self.screen(model.screen).refresh()
-        elif topic in ("survey", "submission"):
+        elif topic in ("survey", "submission", "receipt", "printer"):
             self.screen(model.screen).refresh()
         elif topic == "identity":
             self.screen(HOME).refresh_identity()

@@ -3,7 +3,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from kivy.lang import Builder
-from kivy.properties import StringProperty
+from kivy.properties import BooleanProperty, StringProperty
 
 from screens.base import KioskScreen
 
@@ -16,6 +16,16 @@ class ConfirmationScreen(KioskScreen):
     heading = StringProperty("")
     status = StringProperty("")
     reference = StringProperty("")
+    receipt_status = StringProperty("")
+    can_print_again = BooleanProperty(False)
+    can_send_instead = BooleanProperty(False)
+    # Demo kiosks: the picture of the paper the simulated printer printed.
+    receipt_preview = StringProperty("")
 
     def refresh(self) -> None:
-        self.heading, self.status, self.reference = self.model.confirmation_lines()
+        model = self.model
+        self.heading, self.status, self.reference = model.confirmation_lines()
+        self.receipt_status = model.receipt_status_text()
+        self.can_print_again = model.can_print_again()
+        self.can_send_instead = model.can_send_receipt_instead()
+        self.receipt_preview = str(model.receipt_preview) if model.receipt_preview else ""

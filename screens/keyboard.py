@@ -10,6 +10,7 @@ from pathlib import Path
 
 from kivy.app import App
 from kivy.lang import Builder
+from kivy.properties import StringProperty
 from kivy.uix.boxlayout import BoxLayout
 
 from kiosk.i18n import N_
@@ -23,9 +24,12 @@ SPACE, BACKSPACE, CLEAR = "space", "backspace", "clear"
 
 class OnScreenKeyboard(BoxLayout):
     __events__ = ("on_key",)
+    # Symbols a field needs beyond letters and digits, such as "@." for an email address.
+    extra_keys = StringProperty("")
 
     def on_kv_post(self, _base_widget) -> None:
-        for letters in LETTER_ROWS:
+        rows = LETTER_ROWS + ((self.extra_keys,) if self.extra_keys else ())
+        for letters in rows:
             row = BoxLayout(spacing=6)
             for letter in letters:
                 row.add_widget(self._key(letter, letter))

@@ -14,6 +14,8 @@ from pathlib import Path
 from kivy.clock import Clock
 from kivy.core.window import Window
 
+from drivers.printer.interface import PrinterStatus
+
 log = logging.getLogger(__name__)
 FRAMES_BEFORE_SHOT = 3
 
@@ -44,7 +46,20 @@ def tour_steps(app) -> Iterator[str]:
         model.answer_survey("ease", "easy")
         yield f"{language}-05a-survey"
         model.submit_survey()
+        yield from _until(lambda: model.receipt_state != "printing")
         yield f"{language}-05b-confirmation"
+        if model.demo_set_printer_status is not None:
+            model.demo_set_printer_status(PrinterStatus.PAPER_OUT)
+            yield from _until(lambda: model.printer_status == PrinterStatus.PAPER_OUT)
+            model.go_home()
+            model.open_service("pay_bill")
+            yield f"{language}-05c-receipt-choice"
+            model.choose_receipt_by_contact()
+            model.submit_receipt_contact("not an address")
+            yield f"{language}-05d-receipt-contact"
+            model.demo_set_printer_status(PrinterStatus.OK)
+            yield from _until(lambda: model.printer_status == PrinterStatus.OK)
+            model.session.remember("receipt.delivery", "paper")
         model.go_home()
         model.session._last_activity -= model.session.seconds_left() - 25
         model.tick()
@@ -54,6 +69,14 @@ def tour_steps(app) -> Iterator[str]:
         model.toggle_high_contrast()
         yield f"{language}-07-home-large-high-contrast"
     model.end_session("tour")
+
+
+def _until(condition, limit_frames: int = 600) -> Iterator[str]:
+    """Wait (an empty name: no picture) until background work has shown its result."""
+    for _frame in range(limit_frames):
+        if condition():
+            return
+        yield ""
 
 
 def run_tour(app, out_dir: Path, on_done) -> None:
@@ -66,6 +89,9 @@ def run_tour(app, out_dir: Path, on_done) -> None:
             name = next(steps)
         except StopIteration:
             on_done(written)
+            return
+        if not name:
+            Clock.schedule_once(next_step, 0.01)
             return
         wait_then_shoot(name, FRAMES_BEFORE_SHOT)
 
