@@ -14,8 +14,10 @@ MO_FILES := $(PO_FILES:.po=.mo)
 # Build: libpcsclite-dev, swig, gcc and python3-dev compile pyscard (no Linux wheel).
 # Tests: pcscd with vpcd, the virtual reader our virtual card plugs into (never on a
 # production kiosk: vpcd listens on the network).
+# Receipts: fonts for the lines printed as pictures (drivers/printer/raster.py) and
+# FriBiDi, which Pillow's wheels load for right-to-left layout.
 APT_PACKAGES := libgl1 libegl1 libmtdev1 espeak-ng libpcsclite-dev swig gcc python3-dev \
-	pcscd vsmartcard-vpcd
+	pcscd vsmartcard-vpcd fonts-dejavu-core fonts-noto-ui-core fonts-wqy-microhei libfribidi0
 
 .PHONY: all run test lint format deps apt venv mo messages api-doc tour bench clean
 

@@ -31,6 +31,11 @@ _LONG_NUMBER = re.compile(r"\d(?:[ .-]?\d){10,}")
 _EMOJI_RANGES = ((0x1F000, 0x1FAFF), (0x2600, 0x27BF), (0x2B00, 0x2BFF), (0xE0000, 0xE007F))
 _INVISIBLE_JOINERS = {"\u200d", "\ufe0e", "\ufe0f", "\u20e3"}
 REPLACEMENT = "?"
+# "EXP 12/27", "VALID THRU 12/2027": a terminal line must not carry the card's expiry.
+_EXPIRY = re.compile(
+    r"(?i)\b(exp(?:iry|ires|\.)?|valid(?:\s+(?:thru|through|until|to))?|ablauf|g(?:ü|ue)ltig\s+bis|"
+    r"caduca|vence)\b([\s:.]*)\d{1,2}\s*[/.-]\s*\d{2,4}"
+)
 
 
 @dataclass(frozen=True)
@@ -105,7 +110,10 @@ def build_receipt(
 
     def pair(label: str, value: str, *, bold=False) -> None:
         label, value = printable(label), printable(value)
-        if display_width(label) + display_width(value) < columns:
+        # A label in a script the printer has no code page for is printed as a picture;
+        # on a line of its own it leaves the value (reference, amount) as crisp text.
+        fits = display_width(label) + display_width(value) < columns
+        if fits and _latin(label) and _latin(value):
             lines.append(ReceiptLine(label, bold=bold, align=start, trailing=value))
         else:
             add(label, bold=bold)
@@ -124,7 +132,8 @@ def build_receipt(
         pair(_("Tracking number"), receipt.tracking_number)
     for label, value in receipt.details:
         add(label + ":", bold=True)
-        add(value)
+        # Residents type phone numbers and the like into descriptions: masked, not refused.
+        add(mask_long_numbers(value))
     if receipt.bills:
         lines.append(rule)
         for bill in receipt.bills:
@@ -136,7 +145,10 @@ def build_receipt(
         lines.append(rule)
         # The terminal's own receipt, verbatim: it is the card payment's legal record,
         # laid out by the terminal for its own width, so it is cut, never re-wrapped.
-        lines.extend(ReceiptLine(printable(line)[:columns]) for line in receipt.terminal_lines)
+        lines.extend(
+            ReceiptLine(without_expiry(printable(line))[:columns])
+            for line in receipt.terminal_lines
+        )
     if receipt.queued:
         lines.append(rule)
         add(_(QUEUED_LINE), bold=True)
@@ -151,6 +163,20 @@ def build_receipt(
         if _LONG_NUMBER.search(line.text + " " + line.trailing):
             raise UnsafeReceipt("a receipt line holds a long number (card or national number?)")
     return ReceiptDocument(lines, qr_data=receipt.tracking_url, columns=columns, right_to_left=rtl)
+
+
+def mask_long_numbers(text: str) -> str:
+    """Every run of 11 or more digits keeps only its last four: "*******3456"."""
+
+    def mask(match: re.Match) -> str:
+        digits = re.sub(r"\D", "", match.group())
+        return "*" * (len(digits) - 4) + digits[-4:]
+
+    return _LONG_NUMBER.sub(mask, text)
+
+
+def without_expiry(text: str) -> str:
+    return _EXPIRY.sub(lambda match: f"{match.group(1)}{match.group(2)}**/**", text)
 
 
 def printable(text: str) -> str:
@@ -221,6 +247,10 @@ def _fitting_prefix(word: str, width: int) -> int:
         if used > width:
             return max(index, 1)
     return len(word)
+
+
+def _latin(text: str) -> bool:
+    return all(ord(char) < 0x250 or 0x2000 <= ord(char) <= 0x20CF for char in text)
 
 
 def _money(cents: int, currency: str) -> str:

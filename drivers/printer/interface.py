@@ -90,7 +90,11 @@ class ReceiptPrinterDriver(Driver):
 
 
 def render_escpos(doc: ReceiptDocument, printer: Any) -> None:
-    """Write ``doc`` to a python-escpos printer object (``escpos.escpos.Escpos``)."""
+    """Write ``doc`` to a python-escpos printer object (``escpos.escpos.Escpos``).
+
+    Lines its code pages can print go as text; the others (Arabic, Chinese...) as
+    raster images, see :mod:`drivers.printer.raster`.
+    """
     # Initialise first: a previous job may have been cut off mid-way, leaving bold,
     # double size or alignment switched on.
     printer.hw("INIT")
@@ -98,7 +102,18 @@ def render_escpos(doc: ReceiptDocument, printer: Any) -> None:
     # it selected last and would not select it again: forget it, or the second receipt
     # on the same printer prints "ñ" where "€" was meant.
     printer.magic.encoding = None
+    from drivers.printer import raster  # here: it imports Pillow, only needed to print
+
+    encodable = raster.text_encodable(printer)
+    # Consecutive lines the code pages cannot print go as one image: one command, and
+    # no blank band between lines of the same script.
+    pictured: list[ReceiptLine] = []
     for line in doc.lines:
+        if not raster.prints_as_text(line, encodable):
+            pictured.append(line)
+            continue
+        raster.print_lines(pictured, doc, printer)
+        pictured = []
         printer.set(
             align=line.align,
             bold=line.bold,
@@ -106,7 +121,8 @@ def render_escpos(doc: ReceiptDocument, printer: Any) -> None:
             double_width=line.double,
             double_height=line.double,
         )
-        printer.textln(line_text(line, doc))
+        printer.textln(raster.without_controls(line_text(line, doc)))
+    raster.print_lines(pictured, doc, printer)
     printer.set(align="left", bold=False, normal_textsize=True)
     if doc.qr_data:
         # Alignment instead of qr(center=True): python-escpos cannot centre native QR.

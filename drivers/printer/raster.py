@@ -43,7 +43,7 @@ BASELINE = 22  # from a row's top: room above for Arabic ascenders, below for de
 GAP = DOTS_PER_COLUMN  # at least one column between a line's text and its trailing text
 MIN_SCALE = 0.7  # a word too wide for the paper shrinks to no less than this
 MAX_IMAGE_ROWS = 960  # rows per GS v 0 command, as python-escpos splits images
-REPLACEMENT = "?"
+REPLACEMENTS = ("?", "\u061f")
 
 _NOTO = "/usr/share/fonts/truetype/noto"
 _DEJAVU = "/usr/share/fonts/truetype/dejavu"
@@ -61,15 +61,15 @@ class Face:
     language: str | None = None
 
 
-def _noto_ui(name: str, stem: str, language: str) -> Face:
-    return Face(name, f"{_NOTO}/{stem}-Regular.ttf", f"{_NOTO}/{stem}-Bold.ttf", 22, language)
+def _noto_ui(name: str, stem: str, language: str, size: int = 22) -> Face:
+    return Face(name, f"{_NOTO}/{stem}-Regular.ttf", f"{_NOTO}/{stem}-Bold.ttf", size, language)
 
 
 # Debian packages: fonts-noto-ui-core, fonts-wqy-microhei, fonts-dejavu-core (Makefile).
 LATIN = Face("latin", f"{_DEJAVU}/DejaVuSans.ttf", f"{_DEJAVU}/DejaVuSans-Bold.ttf", 20)
 CJK = Face("cjk", "/usr/share/fonts/truetype/wqy/wqy-microhei.ttc", None, 24, "zh-Hans")
 FACES: tuple[Face, ...] = (
-    _noto_ui("arabic", "NotoSansArabicUI", "ar"),
+    _noto_ui("arabic", "NotoSansArabicUI", "ar", size=24),
     CJK,
     _noto_ui("thai", "NotoSansThaiUI", "th"),
     _noto_ui("lao", "NotoSansLaoUI", "lo"),
@@ -279,10 +279,6 @@ def _check_layout() -> None:
         logger.warning("Pillow has no raqm layout: Arabic and Hebrew print unshaped")
 
 
-def _available(face: Face) -> bool:
-    return bool(coverage(face.regular))
-
-
 def _script_face(char: str) -> Face | None:
     code = ord(char)
     index = bisect.bisect_right(_BLOCK_STARTS, code) - 1
@@ -298,12 +294,28 @@ def _ignorable(char: str) -> bool:
     return any(low <= code <= high for low, high in _IGNORABLE)
 
 
+def _regional(char: str) -> bool:
+    """A regional indicator letter: two of them make a flag."""
+    return 0x1F1E6 <= ord(char) <= 0x1F1FF
+
+
+def _right_to_left(char: str) -> bool:
+    return unicodedata.bidirectional(char) in ("R", "AL")
+
+
+def _has(face: Face, char: str) -> bool:
+    return ord(char) in coverage(face.regular)
+
+
+def _replacement(face: Face) -> str:
+    """What ``face`` draws for a character no font has: "?", the Arabic "؟" in fonts
+    without the Latin one, or nothing."""
+    return next((char for char in REPLACEMENTS if _has(face, char)), "")
+
+
 def _needs_glyph(char: str) -> bool:
-    return (
-        char != " "
-        and unicodedata.category(char) not in ("Cc", "Zl", "Zp", "Zs")
-        and (not _ignorable(char))
-    )
+    category = unicodedata.category(char)
+    return category not in ("Cc", "Zl", "Zp", "Zs") and not _ignorable(char)
 
 
 def pick_face(text: str) -> Face | None:
@@ -326,69 +338,200 @@ def pick_face(text: str) -> Face | None:
     return best
 
 
-def drawable(text: str, cmap: frozenset[int]) -> str:
-    """``text`` with what the font cannot draw replaced: "?" for a missing character
-    (one for a whole emoji sequence), nothing for a missing combining mark, a space for
-    control characters and line breaks."""
+def drawable(text: str, face: Face) -> str:
+    """``text`` with what ``face`` cannot draw replaced: a replacement character for a
+    missing one (one for a whole emoji sequence), nothing for a missing combining mark,
+    a space for control characters and line breaks."""
+    cmap = coverage(face.regular)
+    replacement = _replacement(face)
     out: list[str] = []
-    replaced = joined = False
+    replaced = joined = flag = False
     for char in text:
         category = unicodedata.category(char)
         if category in ("Cc", "Zl", "Zp"):
             out.append(" ")
-            replaced = joined = False
+            replaced = joined = flag = False
             continue
-        if replaced and (joined or category in ("Mn", "Mc", "Me", "Sk") or _ignorable(char)):
+        if replaced and (
+            joined
+            or category in ("Mn", "Mc", "Me", "Sk")
+            or _ignorable(char)
+            or (flag and _regional(char))
+        ):
             # Part of the character just replaced: its marks, skin tone, variation
-            # selector, or what a zero-width joiner glues to it.
+            # selector, the second letter of a flag, or what a joiner glues to it.
             joined = char == _ZWJ
+            flag = False
             continue
         replaced = joined = False
+        flag = _regional(char)
         if ord(char) in cmap or _ignorable(char):
             out.append(char)
         elif category == "Zs":
             out.append(" ")
         elif category not in ("Mn", "Mc", "Me"):
-            out.append(REPLACEMENT)
+            out.append(replacement)
             replaced = True
     return "".join(out)
+
+
+def _clusters(text: str) -> list[str]:
+    """``text`` in pieces never split or given different fonts: a character with its
+    marks, joiners, variation selectors and emoji modifiers."""
+    clusters: list[str] = []
+    for char in text:
+        category = unicodedata.category(char)
+        if (
+            clusters
+            and category not in ("Cc", "Zl", "Zp")
+            and (
+                category in ("Mn", "Mc", "Me")
+                or _ignorable(char)
+                or 0x1F3FB <= ord(char) <= 0x1F3FF
+                or clusters[-1].endswith(_ZWJ)
+                or (_regional(char) and len(clusters[-1]) == 1 and _regional(clusters[-1]))
+            )
+        ):
+            clusters[-1] += char
+        else:
+            clusters.append(char)
+    return clusters
+
+
+Unit = tuple[str, Face]
+"""A cluster as drawn, and the face that draws it."""
+
+
+def units(text: str) -> list[Unit]:
+    """``text`` ready to draw: in clusters, each with its face and with what no font has
+    replaced. Text with right-to-left characters gets one face for all of it: raqm
+    orders and shapes one run of one font. Other text changes face where its face lacks
+    a character (a Thai font without digits, a Latin one without Devanagari)."""
+    primary = pick_face(text)
+    if primary is None:
+        return []
+    if any(_right_to_left(char) for char in text):
+        return [(cluster, primary) for cluster in _clusters(drawable(text, primary))]
+    out: list[Unit] = []
+    current = primary
+    for cluster in _clusters(text):
+        base = unicodedata.category(cluster[0])
+        if base in ("Cc", "Zl", "Zp", "Zs"):
+            cluster = " "
+        face = next(
+            (
+                face
+                for face in (current, primary, _script_face(cluster[0]), *_FALLBACKS, *FACES)
+                if face is not None and _has(face, cluster[0])
+            ),
+            None,
+        )
+        if face is None and cluster == " ":
+            face = current
+        if face is None:
+            face = next((f for f in (current, *_FALLBACKS, *FACES) if _replacement(f)), None)
+            if face is None:
+                continue
+            out.append((_replacement(face), face))
+        else:
+            out.append((drawable(cluster, face), face))
+        current = face
+    return out
+
+
+def _text(row: Sequence[Unit]) -> str:
+    return "".join(cluster for cluster, _ in row)
+
+
+def _strip(row: Sequence[Unit]) -> Sequence[Unit]:
+    start, end = 0, len(row)
+    while start < end and not row[start][0].strip():
+        start += 1
+    while end > start and not row[end - 1][0].strip():
+        end -= 1
+    return row[start:end]
 
 
 # --- layout ------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
-class _Style:
-    face: Face
-    size: int
-    bold: bool  # drawn bold; ``fake_bold`` when the face has no bold file
+class _Setting:
+    scale: int  # 2 for double size
+    factor: float  # below 1 when a word too wide for the paper shrank the line
+    bold: bool
     direction: str
-    language: str | None
+
+    def size(self, face: Face) -> int:
+        return max(6, round(face.size * self.scale * self.factor))
+
+    def path(self, face: Face) -> str:
+        if self.bold and face.bold and coverage(face.bold):
+            return face.bold
+        return face.regular
+
+    def fake_bold(self, face: Face) -> int:
+        return 1 if self.bold and self.path(face) == face.regular else 0
+
+    def shrunk(self, factor: float) -> _Setting:
+        return _Setting(self.scale, factor, self.bold, self.direction)
+
+
+@functools.lru_cache(maxsize=8192)
+def _metrics(
+    text: str, path: str, size: int, direction: str, language: str | None
+) -> tuple[float, tuple[int, int, int, int]]:
+    font = _font(path, size)
+    advance = font.getlength(text, direction=direction, language=language)
+    box = font.getbbox(text, anchor="ls", direction=direction, language=language)
+    return advance, box
+
+
+@dataclass
+class _Layout:
+    """A row's runs of one face each, with the x of each run's origin, and the ink box
+    of them all around the baseline (None when nothing is inked)."""
+
+    runs: list[tuple[Face, str, float]]
+    direction: str
+    box: tuple[int, int, int, int] | None
 
     @property
-    def path(self) -> str:
-        if self.bold and self.face.bold and coverage(self.face.bold):
-            return self.face.bold
-        return self.face.regular
+    def width(self) -> int:
+        return 0 if self.box is None else self.box[2] - self.box[0]
 
-    @property
-    def fake_bold(self) -> int:
-        return 1 if self.bold and self.path == self.face.regular else 0
 
-    @property
-    def font(self) -> ImageFont.FreeTypeFont:
-        return _font(self.path, self.size)
-
-    def width(self, text: str) -> int:
-        if not text.strip():
-            return 0
-        left, _, right, _ = self.font.getbbox(
-            text, anchor="ls", direction=self.direction, language=self.language
+def _layout(row: Sequence[Unit], setting: _Setting) -> _Layout:
+    runs: list[tuple[Face, str]] = []
+    for cluster, face in _strip(row):
+        if runs and runs[-1][0] == face:
+            runs[-1] = (face, runs[-1][1] + cluster)
+        else:
+            runs.append((face, cluster))
+    # Several runs only come from text without right-to-left characters: left to right.
+    direction = setting.direction if len(runs) == 1 else "ltr"
+    placed: list[tuple[Face, str, float]] = []
+    box: tuple[int, int, int, int] | None = None
+    x = 0.0
+    for face, text in runs:
+        advance, (left, top, right, bottom) = _metrics(
+            text, setting.path(face), setting.size(face), direction, face.language
         )
-        return max(0, right - left) + self.fake_bold
+        placed.append((face, text, x))
+        if right > left:
+            right += setting.fake_bold(face)
+            run_box = (round(x) + left, top, round(x) + right, bottom)
+            box = run_box if box is None else _union(box, run_box)
+        x += advance
+    return _Layout(placed, direction, box)
 
-    def scaled(self, size: int) -> _Style:
-        return _Style(self.face, size, self.bold, self.direction, self.language)
+
+def _union(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tuple[int, ...]:
+    return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+
+
+def _width(row: Sequence[Unit], setting: _Setting) -> int:
+    return _layout(row, setting).width
 
 
 @dataclass
@@ -400,44 +543,41 @@ class _Piece:
     ascent: int
 
 
-def line_direction(line: ReceiptLine, doc: ReceiptDocument) -> str:
-    """RTL for a right-to-left document, else by the first strong character."""
-    if doc.right_to_left:
-        return "rtl"
-    for char in line.text + line.trailing:
-        kind = unicodedata.bidirectional(char)
-        if kind in ("R", "AL"):
-            return "rtl"
-        if kind == "L":
-            return "ltr"
-    return "ltr"
+def _draw(row: Sequence[Unit], setting: _Setting) -> _Piece:
+    """One row, cropped to its ink sideways; never cropped top or bottom."""
+    baseline, pitch = BASELINE * setting.scale, PITCH * setting.scale
+    layout = _layout(row, setting)
+    if layout.box is None:
+        return _Piece(Image.new("L", (0, pitch), 255), baseline)
+    left, top, right, bottom = layout.box
+    ascent = max(baseline, -top)
+    height = max(pitch, ascent + max(pitch - baseline, bottom))
+    image = Image.new("L", (right - left, height), 255)
+    draw = ImageDraw.Draw(image)
+    for face, text, x in layout.runs:
+        font = _font(setting.path(face), setting.size(face))
+        for dx in range(setting.fake_bold(face) + 1):
+            # Bold as the printer does it: the same dots again, one dot to the right.
+            draw.text(
+                (round(x) - left + dx, ascent),
+                text,
+                font=font,
+                fill=0,
+                anchor="ls",
+                direction=layout.direction,
+                language=face.language,
+            )
+    return _Piece(image, ascent)
 
 
-def paper_width(doc: ReceiptDocument) -> int:
-    """The image width in dots: the document's columns of Font A, in whole bytes."""
-    return max(8, doc.columns * DOTS_PER_COLUMN // 8 * 8)
-
-
-def _style_for(text: str, line: ReceiptLine, direction: str) -> tuple[_Style, str] | None:
-    face = pick_face(text)
-    if face is None:
-        return None
-    scale = 2 if line.double else 1
-    style = _Style(face, face.size * scale, line.bold, direction, face.language)
-    return style, drawable(text, coverage(face.regular))
-
-
-def _segments(text: str) -> list[str]:
-    """``text`` cut where a row may end: after spaces, and around CJK characters."""
-    segments: list[str] = []
-    current = ""
-    for char in text:
-        if current and _break_between(current[-1], char):
-            segments.append(current)
-            current = ""
-        current += char
-    if current:
-        segments.append(current)
+def _segments(row: Sequence[Unit]) -> list[list[Unit]]:
+    """``row`` cut where a line may break: after spaces, and around CJK characters."""
+    segments: list[list[Unit]] = []
+    for unit in row:
+        if segments and not _break_between(segments[-1][-1][0], unit[0]):
+            segments[-1].append(unit)
+        else:
+            segments.append([unit])
     return segments
 
 
@@ -446,82 +586,53 @@ def _wide(char: str) -> bool:
 
 
 def _break_between(before: str, after: str) -> bool:
-    if after == " " or unicodedata.combining(after) or _ignorable(after) or _ignorable(before):
+    if not before or not after:
         return False
-    if unicodedata.category(after) in ("Mc", "Me", "Mn"):
+    last, first = before[-1], after[0]
+    if first == " ":
         return False
-    if before == " ":
+    if last == " ":
         return True
-    if after in _NO_BREAK_BEFORE or before in _NO_BREAK_AFTER:
+    if first in _NO_BREAK_BEFORE or last in _NO_BREAK_AFTER:
         return False
-    return _wide(before) or _wide(after)
+    return _wide(last) or _wide(first)
 
 
-def _clusters(text: str) -> list[str]:
-    """``text`` in pieces that are never split: a character with its marks and joiners."""
-    clusters: list[str] = []
-    for char in text:
-        if clusters and (
-            unicodedata.category(char) in ("Mn", "Mc", "Me")
-            or _ignorable(char)
-            or clusters[-1].endswith(_ZWJ)
-        ):
-            clusters[-1] += char
-        else:
-            clusters.append(char)
-    return clusters
-
-
-def _fill(segments: Sequence[str], style: _Style, width: int) -> list[str]:
-    rows: list[str] = []
-    current = ""
+def _fill(segments: Sequence[Sequence[Unit]], setting: _Setting, width: int) -> list[list[Unit]]:
+    rows: list[list[Unit]] = []
+    current: list[Unit] = []
     for segment in segments:
-        candidate = current + segment
-        if current.strip() and style.width(candidate.rstrip()) > width:
-            rows.append(current.rstrip())
-            current = segment.lstrip(" ")
+        candidate = current + list(segment)
+        if _text(current).strip() and _width(candidate, setting) > width:
+            rows.append(current)
+            current = list(segment)
         else:
             current = candidate
-    if current.strip() or not rows:
-        rows.append(current.rstrip())
+    if _text(current).strip() or not rows:
+        rows.append(current)
     return rows
 
 
-def wrap(text: str, style: _Style, width: int) -> tuple[list[str], _Style]:
-    """Rows of ``text`` no wider than ``width`` dots, and the style they fit in."""
-    segments = _segments(text)
-    widest = max(segments, key=lambda s: style.width(s.strip()), default="")
-    fitted = style
-    min_size = max(6, round(style.size * MIN_SCALE))
-    while fitted.width(widest.strip()) > width and fitted.size > min_size:
-        fitted = fitted.scaled(fitted.size - 1)
-    if any(fitted.width(s.strip()) > width for s in segments):
-        # Still too wide: break those words between characters.
-        broken: list[str] = []
-        for segment in segments:
-            if fitted.width(segment.strip()) > width:
-                broken.extend(_clusters(segment))
-            else:
-                broken.append(segment)
-        segments = broken
+def wrap(row: Sequence[Unit], setting: _Setting, width: int) -> tuple[list[list[Unit]], _Setting]:
+    """``row`` in rows no wider than ``width`` dots, and the setting they fit in: words
+    wrap; a word wider than the paper shrinks the line, down to MIN_SCALE, and is then
+    broken between clusters."""
+    segments = _segments(row)
+    widest = max(segments, key=lambda segment: _width(segment, setting), default=[])
+    fitted = setting
+    factor = 1.0
+    while _width(widest, fitted) > width and factor > MIN_SCALE:
+        factor = max(MIN_SCALE, factor - 0.05)
+        fitted = setting.shrunk(factor)
+    if any(_width(segment, fitted) > width for segment in segments):
+        segments = [
+            part
+            for segment in segments
+            for part in (
+                [[unit] for unit in segment] if _width(segment, fitted) > width else [segment]
+            )
+        ]
     return _fill(segments, fitted, width), fitted
-
-
-def _draw(text: str, style: _Style, scale: int) -> _Piece:
-    """One row, cropped to its ink sideways; never cropped top or bottom."""
-    baseline, pitch = BASELINE * scale, PITCH * scale
-    if not text.strip():
-        return _Piece(Image.new("L", (0, pitch), 255), baseline)
-    options = {"anchor": "ls", "direction": style.direction, "language": style.language}
-    left, top, right, bottom = style.font.getbbox(text, **options)
-    ascent = max(baseline, -top)
-    height = max(pitch, ascent + max(pitch - baseline, bottom))
-    image = Image.new("L", (max(1, right - left + style.fake_bold), height), 255)
-    draw = ImageDraw.Draw(image)
-    for dx in range(style.fake_bold + 1):
-        # Bold as the printer does it: the same dots again, one dot to the right.
-        draw.text((dx - left, ascent), text, font=style.font, fill=0, **options)
-    return _Piece(image, ascent)
 
 
 def _fit(piece: _Piece, width: int) -> _Piece:
@@ -549,43 +660,52 @@ def _place(align: str, used: int, width: int) -> int:
     return {"left": 0, "center": (width - used) // 2, "right": width - used}[align]
 
 
-def line_image(line: ReceiptLine, doc: ReceiptDocument) -> Image.Image:
-    """``line`` drawn across the paper: rows black on white, ``paper_width(doc)`` wide."""
-    width = paper_width(doc)
-    scale = 2 if line.double else 1
-    direction = line_direction(line, doc)
-    near, far = ("right", "left") if doc.right_to_left else ("left", "right")
-    text = _style_for(line.text, line, direction)
-    if text is None:
-        # No TrueType font at all: nothing sensible to draw, but keep the line's room.
-        return Image.new("L", (width, PITCH * scale), 255)
-    text_style, text_value = text
-    trailing = _style_for(line.trailing, line, direction) if line.trailing.strip() else None
+def line_direction(line: ReceiptLine, doc: ReceiptDocument) -> str:
+    """RTL in a right-to-left document, else by the line's first strong character."""
+    if doc.right_to_left:
+        return "rtl"
+    for char in line.text + line.trailing:
+        kind = unicodedata.bidirectional(char)
+        if kind in ("R", "AL"):
+            return "rtl"
+        if kind == "L":
+            return "ltr"
+    return "ltr"
 
+
+def paper_width(doc: ReceiptDocument) -> int:
+    """The image width in dots: the document's columns of Font A, in whole bytes."""
+    return max(8, doc.columns * DOTS_PER_COLUMN // 8 * 8)
+
+
+def line_image(line: ReceiptLine, doc: ReceiptDocument) -> Image.Image:
+    """``line`` drawn across the paper, black on white, ``paper_width(doc)`` wide."""
+    width = paper_width(doc)
+    setting = _Setting(2 if line.double else 1, 1.0, line.bold, line_direction(line, doc))
+    near, far = ("right", "left") if doc.right_to_left else ("left", "right")
+    text = units(line.text)
+    trailing = units(line.trailing) if line.trailing.strip() else []
     rows: list[list[tuple[_Piece, int]]] = []
 
-    def add_rows(value: str, style: _Style, room: int, align: str) -> None:
-        wrapped, fitted = wrap(value, style, room)
-        for row_text in wrapped:
-            piece = _fit(_draw(row_text, fitted, scale), width)
+    def add_rows(value: Sequence[Unit], room: int, align: str) -> None:
+        wrapped, fitted = wrap(value, setting, room)
+        for row_units in wrapped:
+            piece = _fit(_draw(row_units, fitted), width)
             rows.append([(piece, _place(align, piece.image.width, width))])
 
-    if trailing is None:
-        add_rows(text_value, text_style, width, line.align)
+    trailing_width = _width(trailing, setting)
+    room = width - trailing_width - GAP * setting.scale
+    if not _text(trailing).strip():
+        add_rows(text, width, line.align)
+    elif room >= width // 3:
+        add_rows(text, room, near)
+        amount = _draw(trailing, setting)
+        rows[0].append((amount, _place(far, amount.image.width, width)))
     else:
-        trailing_style, trailing_value = trailing
-        trailing_width = trailing_style.width(trailing_value)
-        room = width - trailing_width - GAP * scale
-        if trailing_width <= width and room >= width // 3:
-            add_rows(text_value, text_style, room, near)
-            amount = _fit(_draw(trailing_value, trailing_style, scale), width)
-            rows[0].append((amount, _place(far, amount.image.width, width)))
-        else:
-            if text_value.strip():
-                add_rows(text_value, text_style, width, near)
-            add_rows(trailing_value, trailing_style, width, far)
-    images = [_row(pieces, width) for pieces in rows]
-    return _stack(images, width)
+        if _text(text).strip():
+            add_rows(text, width, near)
+        add_rows(trailing, width, far)
+    return _stack([_row(pieces, width) for pieces in rows], width)
 
 
 def _stack(images: Sequence[Image.Image], width: int) -> Image.Image:

@@ -1,16 +1,31 @@
-"""The receipt template: required fields, both languages, and nothing that must not print."""
+"""The receipt template: every receipt type in every language has its required fields
+on paper, and nothing that must not be printed ever reaches the printer's bytes."""
 
+import dataclasses
 import datetime
 
 import pytest
 from escpos.printer import Dummy
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from drivers.printer.interface import line_text, render_escpos
 from drivers.printer.render import render
 from kiosk.i18n import Translator
-from kiosk.receipts import PaidBill, Receipt, UnsafeReceipt, build_receipt
+from kiosk.receipts import (
+    PaidBill,
+    Receipt,
+    UnsafeReceipt,
+    build_receipt,
+    display_width,
+    printable,
+)
 
 WHEN = datetime.datetime(2026, 11, 22, 10, 5)
+LANGUAGES = ("en", "es", "ar", "zh_Hans")
+NATIONAL_NUMBER = "92051212329"
+FULL_PAN = "4111111111111111"
+TRACKING_URL = "https://portal.example/track/K-7F3Q-92QA"
 
 
 def sample(**changes):
@@ -22,9 +37,9 @@ def sample(**changes):
         service="Pay a bill",
         reference="K-7F3Q-92QA",
         tracking_number="pay_1a2b3c",
-        tracking_url="https://portal.example/track/K-7F3Q-92QA",
+        tracking_url=TRACKING_URL,
         bills=(PaidBill("W-1001", "Water bill", 4250), PaidBill("P-2001", "Parking", 3500)),
-        terminal_lines=("VISA ************1234", "AUTH 123456  TID 52500038", "APPROVED"),
+        terminal_lines=("VISA ************1234", "EXP 12/27", "AUTH 123456  TID 52500038"),
         queued=True,
         help_contact="Call 555-0100 for help.",
     )
@@ -32,49 +47,130 @@ def sample(**changes):
     return Receipt(**fields)
 
 
-def printed_text(document, width_px=576):
+# Each kind of receipt the kiosk prints, with the values that must be on its paper.
+RECEIPT_TYPES = {
+    "payment": (sample(), ["pay_1a2b3c", "$42.50", "$35.00", "$77.50", "************1234"]),
+    "service_request": (
+        sample(
+            service="Report a problem",
+            tracking_number="SR-2026-0042",
+            bills=(),
+            terminal_lines=(),
+            details=(
+                ("Address", "Calle Mayor 3, Lindenfield"),
+                ("Description", f"Deep pothole, my national number is {NATIONAL_NUMBER}"),
+            ),
+        ),
+        ["SR-2026-0042", "Calle Mayor 3, Lindenfield", "Deep pothole", "*******2329"],
+    ),
+    "survey": (
+        sample(service="Survey answers", tracking_number=None, bills=(), terminal_lines=()),
+        [],
+    ),
+    "permit": (
+        sample(
+            service="Parking permit",
+            tracking_number="PRM-77",
+            bills=(PaidBill("PRM-77", "Permit fee", 2500),),
+            details=(("Name", "María José Van den Brûle"),),
+        ),
+        ["PRM-77", "$25.00", "************1234"],
+    ),
+}
+
+
+def escpos_bytes(document) -> bytes:
     printer = Dummy()
     render_escpos(document, printer)
-    return render(printer.output, width_px=width_px)
+    return printer.output
 
 
-@pytest.mark.parametrize(("language", "words"), [("en", "Total paid"), ("es", "Total pagado")])
-def test_every_required_field_is_on_the_paper(language, words):
-    translator = Translator(language)
-    document = build_receipt(sample(), translator.gettext)
-    rendering = printed_text(document)
-    text = "\n".join(rendering.lines)
+def all_text(document) -> str:
+    return "\n".join(line_text(line, document) for line in document.lines)
 
-    for expected in (
-        "City of Lindenfield",
-        "Central Library",
-        "lib-central-01",
-        "2026-11-22 10:05",
-        "Pay a bill",
-        "K-7F3Q-92QA",
-        "pay_1a2b3c",
-        "W-1001",
-        "$42.50",
-        "$77.50",
-        "VISA ************1234",
-        "Call 555-0100 for help.",
-        words,
-    ):
-        assert expected in text, expected
-    assert rendering.qr_codes == [b"https://portal.example/track/K-7F3Q-92QA"]
-    queued = translator.gettext("Queued: it will be sent when the connection returns.")
-    assert queued in " ".join(rendering.lines)  # wrapped at a space onto a second line
+
+@pytest.mark.parametrize("language", LANGUAGES)
+@pytest.mark.parametrize("kind", sorted(RECEIPT_TYPES))
+@pytest.mark.parametrize("copy", [False, True], ids=["original", "reprint"])
+def test_each_receipt_type_in_each_language_has_its_fields_and_no_personal_data(
+    kind, language, copy
+):
+    receipt, values = RECEIPT_TYPES[kind]
+    receipt = dataclasses.replace(receipt, language=language, copy=copy)
+    translate = Translator(language).gettext
+    document = build_receipt(receipt, translate)
+    data = escpos_bytes(document)
+    text = all_text(document)
+
+    # Values residents and staff look up go to the printer as text, in every language.
+    for value in ["K-7F3Q-92QA", "2026-11-22 10:05", *values]:
+        if value.isascii():
+            assert value.encode() in data, value
+        assert value in text, value
+    assert TRACKING_URL.encode() in data  # the QR code's payload
+    assert "lib-central-01" in text and "City of Lindenfield" in text
+    for label in ["Reference", "Keep this receipt.", "Scan to follow your request:"]:
+        assert translate(label) in text
+        if language != "en":
+            assert translate(label) != label, f"{label!r} is not translated into {language}"
+    assert (translate("Total paid") in text) == bool(receipt.bills)
+    assert (translate("COPY - reprinted receipt") in text) == copy
+    assert translate("Queued: it will be sent when the connection returns.") in " ".join(
+        line.text for line in document.lines
+    )
+
+    # What must never be on paper, searched in the bytes and in every line.
+    for secret in (NATIONAL_NUMBER, FULL_PAN, "12/27"):
+        assert secret.encode() not in data
+        assert secret not in text
+    assert document.right_to_left == (language == "ar")
+
+
+def test_latin_receipts_read_correctly_on_the_rendered_paper():
+    for language, words in (("en", "Total paid"), ("es", "Total pagado")):
+        translate = Translator(language).gettext
+        document = build_receipt(sample(), translate)
+        rendering = render(escpos_bytes(document), width_px=576)
+        paper = "\n".join(rendering.lines)
+        for expected in (
+            "City of Lindenfield",
+            "Central Library",
+            "lib-central-01",
+            "2026-11-22 10:05",
+            "K-7F3Q-92QA",
+            "$77.50",
+            "VISA ************1234",
+            "EXP **/**",
+            "Call 555-0100 for help.",
+            words,
+        ):
+            assert expected in paper, expected
+        assert rendering.qr_codes == [TRACKING_URL.encode()]
+
+
+def test_an_arabic_receipt_is_mirrored():
+    document = build_receipt(sample(language="ar"), Translator("ar").gettext)
+    reference = next(line for line in document.lines if "K-7F3Q-92QA" in line.text)
+    assert reference.align == "left"  # the value sits at the line's far end: left in RTL
+    label = document.lines[document.lines.index(reference) - 1]
+    assert label.align == "right"
 
 
 @pytest.mark.parametrize(
     "leak",
     ["VISA 4111111111111111", "NN 92.05.12-123.29", "card 591765432109"],
 )
-def test_card_and_national_numbers_are_refused(leak):
+def test_card_and_national_numbers_from_the_terminal_are_refused(leak):
     with pytest.raises(UnsafeReceipt):
         build_receipt(sample(terminal_lines=(leak,)), str)
     with pytest.raises(UnsafeReceipt):
-        build_receipt(sample(details=(("Note", leak),)), str)
+        build_receipt(sample(location=leak), str)
+
+
+def test_long_numbers_a_resident_typed_are_masked_not_refused():
+    document = build_receipt(sample(details=(("Note", "call +32 470 12 34 56"),)), str)
+    text = all_text(document)
+    assert "+*******3456" in text and "470 12" not in text
 
 
 def test_a_58mm_receipt_fits_its_columns():
@@ -82,5 +178,56 @@ def test_a_58mm_receipt_fits_its_columns():
     reference = next(line for line in document.lines if line.trailing == "K-7F3Q-92QA")
     printed = line_text(reference, document)
     assert len(printed) == 32  # label left, value right, on one 58 mm line
-    rendering = printed_text(document, width_px=384)
+    rendering = render(escpos_bytes(document), width_px=384)
     assert printed in rendering.lines
+
+
+LONG_INPUTS = {
+    "name": "Maximiliana Wilhelmina " * 12 + "de la Santísima Trinidad",
+    "unbroken": "x" * 300,
+    "address": "Apartment 4B\nCalle de la Princesa de Asturias 1234\r\n\tLindenfield",
+    "emoji": "Pothole 🕳️ here 👍🏽👨‍👩‍👧 deep " * 5,
+    "chinese": "人行道上有一个很深的坑，请尽快修理。" * 6,
+    "arabic": "يوجد حفرة عميقة في الشارع الرئيسي أمام المكتبة " * 4,
+}
+
+
+@pytest.mark.parametrize("columns", [32, 48])
+@pytest.mark.parametrize("kind", sorted(LONG_INPUTS))
+def test_very_long_inputs_wrap_and_emoji_are_replaced(kind, columns):
+    value = LONG_INPUTS[kind]
+    receipt = sample(
+        service=value[:120],
+        location=value,
+        details=(("Name", value), ("Description", value)),
+        bills=(PaidBill("W-1001", value, 4250),),
+    )
+    document = build_receipt(receipt, str, columns=columns)
+    for line in document.lines:
+        width = columns // 2 if line.double else columns
+        assert display_width(line_text(line, document)) <= width, line
+        assert "\n" not in line.text and "\t" not in line.text
+        assert not any(0x1F000 <= ord(char) <= 0x1FAFF for char in line.text)
+    if kind == "emoji":
+        assert "Pothole ? here ? deep" in all_text(document)
+    rendering = render(escpos_bytes(document), width_px=columns * 12)
+    assert rendering.image.width == columns * 12
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    st.text(max_size=400),
+    st.text(max_size=200),
+    st.sampled_from([32, 48]),
+)
+def test_no_input_breaks_the_layout(typed, location, columns):
+    try:
+        document = build_receipt(
+            sample(location=location, details=(("Description", typed),)), str, columns=columns
+        )
+    except UnsafeReceipt:
+        return  # a long number in a field the resident did not type: refused, by design
+    for line in document.lines:
+        width = columns // 2 if line.double else columns
+        assert display_width(line_text(line, document)) <= width
+    assert printable(typed).count("\n") == 0
