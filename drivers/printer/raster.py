@@ -23,6 +23,7 @@ import bisect
 import functools
 import logging
 import struct
+import threading
 import unicodedata
 from collections import Counter
 from collections.abc import Callable, Iterator, Sequence
@@ -36,6 +37,7 @@ if TYPE_CHECKING:
     from drivers.printer.interface import ReceiptDocument, ReceiptLine
 
 logger = logging.getLogger(__name__)
+_LAYOUT_LOCK = threading.Lock()
 
 DOTS_PER_COLUMN = 12  # Font A
 PITCH = 30  # dots per normal row: what a text line advances at the default spacing
@@ -43,7 +45,8 @@ BASELINE = 22  # from a row's top: room above for Arabic ascenders, below for de
 GAP = DOTS_PER_COLUMN  # at least one column between a line's text and its trailing text
 MIN_SCALE = 0.7  # a word too wide for the paper shrinks to no less than this
 MAX_IMAGE_ROWS = 960  # rows per GS v 0 command, as python-escpos splits images
-REPLACEMENTS = ("?", "\u061f")
+REPLACEMENTS = ("?", "\u061f")  # the Arabic one for fonts without the Latin one
+PICTOGRAPHS = (0x1F000, 0x1FAFF)  # emoji, flags, skin tones, playing cards...
 
 _NOTO = "/usr/share/fonts/truetype/noto"
 _DEJAVU = "/usr/share/fonts/truetype/dejavu"
@@ -184,7 +187,7 @@ def prints_as_text(line: ReceiptLine, encodable: Callable[[str], bool]) -> bool:
     for char in line.text + line.trailing:
         if char < "\x80":
             continue
-        if unicodedata.bidirectional(char) in ("R", "AL") or unicodedata.combining(char):
+        if _right_to_left(char) or unicodedata.category(char) in ("Mn", "Mc", "Me"):
             return False
         if not encodable(char):
             return False
@@ -208,7 +211,10 @@ def coverage(path: str) -> frozenset[int]:
     missing or unreadable (the face is then not used)."""
     try:
         data = Path(path).read_bytes()
-        return frozenset(_cmap_code_points(data))
+        # Pictographs count as missing even where DejaVu has a few: an emoji prints as
+        # "?" and never moves its line to another font.
+        low, high = PICTOGRAPHS
+        return frozenset(c for c in _cmap_code_points(data) if not low <= c <= high)
     except (OSError, struct.error, ValueError, KeyError):
         return frozenset()
 
@@ -720,7 +726,9 @@ def _stack(images: Sequence[Image.Image], width: int) -> Image.Image:
 def lines_image(lines: Sequence[ReceiptLine], doc: ReceiptDocument) -> Image.Image:
     """Consecutive drawn lines as one black-and-white image (mode "1"), paper wide."""
     _check_layout()
-    stacked = _stack([line_image(line, doc) for line in lines], paper_width(doc))
+    # The cached fonts are FreeType faces, which two threads must not use at once.
+    with _LAYOUT_LOCK:
+        stacked = _stack([line_image(line, doc) for line in lines], paper_width(doc))
     # Thermal dots are on or off; half-inked edges of anti-aliased glyphs count as ink.
     return stacked.point(lambda value: 0 if value < 128 else 255, mode="1")
 
