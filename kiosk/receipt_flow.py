@@ -57,7 +57,8 @@ def parse_contact(text: str) -> ReceiptContact:
     digits = re.sub(r"\D", "", value)
     if not _PHONE_CHARACTERS.match(value) or not 7 <= len(digits) <= 15:
         raise ContactError(CONTACT_UNREADABLE)
-    return ReceiptContact("sms", value)
+    # Sent as the portal expects it: digits, with the "+" of an international number.
+    return ReceiptContact("sms", ("+" if value.startswith("+") else "") + digits)
 
 
 class ReceiptFlow:

@@ -11,12 +11,12 @@ import secrets
 import sqlite3
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationInfo, field_validator
 
 from portal.timeutil import to_iso, utc_now
 
 EMAIL_PATTERN = r"^[^@\s]{1,64}@[^@\s]+\.[^@\s]{2,}$"
-PHONE_PATTERN = r"^\+?[0-9][0-9 ()-]{5,22}$"
+PHONE_PATTERN = r"^\+?[0-9]{7,15}$"  # E.164-like: kiosks send digits only
 
 
 class ReceiptDelivery(BaseModel):
@@ -27,12 +27,14 @@ class ReceiptDelivery(BaseModel):
     address: Annotated[str, Field(min_length=3, max_length=254)]
     locale: Annotated[str, Field(max_length=16)] | None = None
 
-    @model_validator(mode="after")
-    def _address_fits_channel(self) -> ReceiptDelivery:
-        pattern = EMAIL_PATTERN if self.channel == "email" else PHONE_PATTERN
-        if not re.match(pattern, self.address):
-            raise ValueError(f"address is not a valid {self.channel} address")
-        return self
+    @field_validator("address")
+    @classmethod
+    def _address_fits_channel(cls, address: str, info: ValidationInfo) -> str:
+        channel = info.data.get("channel")
+        pattern = EMAIL_PATTERN if channel == "email" else PHONE_PATTERN
+        if not re.match(pattern, address):
+            raise ValueError(f"not a valid {channel or 'email or phone'} address")
+        return address
 
 
 def record_receipt_delivery(

@@ -26,14 +26,16 @@ def add_receipt_commands(commands) -> None:
 
 def list_receipts(args, stores) -> int:
     jobs = stores.print_jobs
-    found = jobs.for_reference(args.reference)[::-1] if args.reference else jobs.recent(10**9)
+    reference = _reference(args.reference) if args.reference else None
+    found = jobs.for_reference(reference)[::-1] if reference else jobs.recent(10**9)
+    missing = 1 if reference and not found else 0  # a typo, rather than no such state
     found = [job for job in found if args.state in (None, job.state)][: args.limit]
     if args.json:
         print(json.dumps([asdict(job) for job in found], indent=2))
-        return 0
+        return missing
     if not found:
-        print("no receipts" + (f" for {args.reference}" if args.reference else ""))
-        return 1 if args.reference else 0
+        print("no receipts" + (f" for {reference}" if reference else ""))
+        return missing
     for job in found:
         print(
             f"{job.reference}  job {job.id:<5} {job.state:<10} attempts {job.attempts}"
@@ -46,7 +48,7 @@ def list_receipts(args, stores) -> int:
 
 def reprint(args, stores) -> int:
     jobs = stores.print_jobs
-    history = jobs.for_reference(args.reference.strip().upper())
+    history = jobs.for_reference(_reference(args.reference))
     if not history:
         print(f"kiosk-queue: no receipt with reference {args.reference!r}", file=sys.stderr)
         return 1
@@ -63,6 +65,10 @@ def reprint(args, stores) -> int:
     else:
         print(f"{latest.reference}: a copy (job {job_id}) is queued, the kiosk prints it shortly")
     return 0 if job_id is not None else 1
+
+
+def _reference(typed: str) -> str:
+    return typed.strip().upper()
 
 
 RECEIPT_COMMANDS = {"receipts": list_receipts, "reprint": reprint}

@@ -21,7 +21,13 @@ class ReceiptContactScreen(KioskScreen):
         self.error = self.model._(error) if error else ""
 
     def on_leave(self, *_args) -> None:
-        self.ids.contact.text = ""  # nobody after this resident sees their address
+        # Nobody after this resident sees their address, not even with Ctrl+Z on a
+        # keyboard: the undo history would bring it back.
+        field = self.ids.contact
+        field.focus = False
+        field.cancel_selection()
+        field.text = ""
+        field.reset_undo()
 
     def on_key(self, key: str) -> None:
         field = self.ids.contact

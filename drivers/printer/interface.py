@@ -105,8 +105,6 @@ def render_escpos(doc: ReceiptDocument, printer: Any) -> None:
     from drivers.printer import raster  # here: it imports Pillow, only needed to print
 
     encodable = raster.text_encodable(printer)
-    # Consecutive lines the code pages cannot print go as one image: one command, and
-    # no blank band between lines of the same script.
     pictured: list[ReceiptLine] = []
     for line in doc.lines:
         if not raster.prints_as_text(line, encodable):

@@ -14,7 +14,8 @@ the shaping) in a font chosen for the line's script from a short list of Debian 
 a line wider than the paper wraps (between words, or between CJK characters), shrinks
 when a single word is still too wide, and is broken between characters as a last resort,
 so nothing is ever cut off. Characters no font here has (emoji, private use) print as
-"?". Consecutive drawn lines go to the printer as one image, full paper width.
+"?". Consecutive drawn lines go to the printer as one image, as wide as the paper, so
+it prints where it was laid out whatever a printer does with ESC a alignment.
 """
 
 from __future__ import annotations
@@ -275,14 +276,24 @@ def _cmap_format_12(data: bytes, table: int) -> Iterator[int]:
 
 @functools.cache
 def _font(path: str, size: int) -> ImageFont.FreeTypeFont:
-    return ImageFont.truetype(path, size, layout_engine=ImageFont.Layout.RAQM)
+    layout = ImageFont.Layout.RAQM if _raqm() else ImageFont.Layout.BASIC
+    return ImageFont.truetype(path, size, layout_engine=layout)
 
 
 @functools.cache
-def _check_layout() -> None:
-    if not features.check("raqm"):
-        # Pillow's wheels load FriBiDi from the system (Debian libfribidi0).
-        logger.warning("Pillow has no raqm layout: Arabic and Hebrew print unshaped")
+def _raqm() -> bool:
+    if features.check("raqm"):
+        return True
+    # Pillow's wheels load FriBiDi from the system (Debian libfribidi0).
+    logger.warning("Pillow has no raqm layout: right-to-left text prints unshaped, reversed")
+    return False
+
+
+def _options(direction: str, language: str | None) -> dict[str, Any]:
+    """Pillow's layout options; its basic layout refuses them (and cannot use them)."""
+    if not _raqm():
+        return {}
+    return {"direction": direction, "language": language}
 
 
 def _script_face(char: str) -> Face | None:
@@ -488,9 +499,8 @@ def _metrics(
     text: str, path: str, size: int, direction: str, language: str | None
 ) -> tuple[float, tuple[int, int, int, int]]:
     font = _font(path, size)
-    advance = font.getlength(text, direction=direction, language=language)
-    box = font.getbbox(text, anchor="ls", direction=direction, language=language)
-    return advance, box
+    options = _options(direction, language)
+    return font.getlength(text, **options), font.getbbox(text, anchor="ls", **options)
 
 
 @dataclass
@@ -532,7 +542,10 @@ def _layout(row: Sequence[Unit], setting: _Setting) -> _Layout:
     return _Layout(placed, direction, box)
 
 
-def _union(a: tuple[int, int, int, int], b: tuple[int, int, int, int]) -> tuple[int, ...]:
+Box = tuple[int, int, int, int]
+
+
+def _union(a: Box, b: Box) -> Box:
     return (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
 
 
@@ -570,8 +583,7 @@ def _draw(row: Sequence[Unit], setting: _Setting) -> _Piece:
                 font=font,
                 fill=0,
                 anchor="ls",
-                direction=layout.direction,
-                language=face.language,
+                **_options(layout.direction, face.language),
             )
     return _Piece(image, ascent)
 
@@ -725,7 +737,6 @@ def _stack(images: Sequence[Image.Image], width: int) -> Image.Image:
 
 def lines_image(lines: Sequence[ReceiptLine], doc: ReceiptDocument) -> Image.Image:
     """Consecutive drawn lines as one black-and-white image (mode "1"), paper wide."""
-    _check_layout()
     # The cached fonts are FreeType faces, which two threads must not use at once.
     with _LAYOUT_LOCK:
         stacked = _stack([line_image(line, doc) for line in lines], paper_width(doc))

@@ -8,7 +8,7 @@ import pytest
 from portal_testkit import count, new_key, results, sync_item
 
 EMAIL = "ana.quispe@example.org"
-PHONE = "+1 555 010 4477"
+PHONE = "+15550104477"
 
 
 def delivery(**change):
