@@ -74,6 +74,7 @@ bench: deps
 	$(PY) bench/queue_bench.py
 	$(PY) bench/crash_bench.py
 	$(PY) bench/card_bench.py
+	$(PY) bench/receipt_bench.py
 
 clean:
 	rm -rf $(STAMPS) $(MO_FILES) .pytest_cache
