@@ -298,6 +298,7 @@ class KioskModel(CardSignIn, Submissions, ReceiptFlow):
         self.survey = SurveyForm()
         self.last_submission = None
         self.submission_state = ""
+        self._abandon_receipt()
         self._reset_receipt()
         self.card_notice = None
         self._return_screen = HOME

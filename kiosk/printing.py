@@ -13,6 +13,7 @@ reports through callbacks that the runtime hands over to the UI thread.
 
 from __future__ import annotations
 
+import datetime
 import logging
 import threading
 import time
@@ -54,6 +55,9 @@ class PrintSettings:
     poll_s: float = 2.0  # how soon a technician's reprint (written by another process) prints
     status_interval_s: float = 15.0
     preview_dir: Path | None = None
+    # Finished jobs older than this are deleted (their documents hold personal data).
+    retention: datetime.timedelta | None = None
+    purge_interval_s: float = 3600.0
 
 
 class PrintWorker:
@@ -79,6 +83,7 @@ class PrintWorker:
         self._thread: threading.Thread | None = None
         self._translators: dict[str, Translator] = {}
         self._status_checked_at: float | None = None
+        self._purged_at: float | None = None
         self.last_status: PrinterStatus | None = None
 
     # -- life --
@@ -118,6 +123,7 @@ class PrintWorker:
     def run_once(self) -> list[PrintOutcome]:
         """Print every queued job, then refresh the printer status if it is due."""
         jobs, alerts = self._stores()
+        self._purge_if_due(jobs)
         outcomes = [self._print(jobs, alerts, job) for job in jobs.due()]
         outcomes = [outcome for outcome in outcomes if outcome is not None]
         due = self._status_checked_at is None or (
@@ -131,30 +137,42 @@ class PrintWorker:
         with jobs.transaction():
             if not jobs.start(job.id):
                 return None  # claimed or finished meanwhile
+        # Whatever fails from here on, the resident's screen hears how it ended: a
+        # screen left on "Printing your receipt…" offers them nothing to do.
+        state, status, preview = UNCERTAIN, PrinterStatus.OFFLINE, None
+        try:
+            state, status, preview = self._print_claimed(jobs, job)
+            log.info("receipt %s job %d: %s (%s)", job.reference, job.id, state, status.value)
+        except Exception:
+            log.exception("receipt %s job %d: could not record how it ended", job.reference, job.id)
+        finally:
+            outcome = PrintOutcome(job.id, job.reference, state, status, preview)
+            self._on_outcome(outcome)
+        try:
+            self._note_status(alerts, status)
+        except Exception:
+            log.exception("could not record the printer status")
+        return outcome
+
+    def _print_claimed(self, jobs: PrintJobs, job: PrintJob):
         printer = self._printer()
-        preview = None
         if printer is None:
-            state, status = FAILED, PrinterStatus.OFFLINE
             with jobs.transaction():
                 jobs.fail(job.id, "no printer connected")
-        else:
-            try:
-                document = self._document(jobs, job, printer)
-            except Exception as error:
-                # Nothing was sent: a job we cannot lay out waits for a technician.
-                log.error("receipt %s cannot be laid out: %s", job.reference, type(error).__name__)
-                with jobs.transaction():
-                    jobs.fail(job.id, f"cannot lay out the receipt: {type(error).__name__}")
-                state, status = FAILED, self._current_status(printer)
-            else:
-                state, status = self._send(jobs, job, printer, document)
-                if state == PRINTED and self.settings.preview_dir is not None:
-                    preview = self._save_preview(job, document)
-        log.info("receipt %s job %d: %s (%s)", job.reference, job.id, state, status.value)
-        self._note_status(alerts, status)
-        outcome = PrintOutcome(job.id, job.reference, state, status, preview)
-        self._on_outcome(outcome)
-        return outcome
+            return FAILED, PrinterStatus.OFFLINE, None
+        try:
+            document = self._document(jobs, job, printer)
+        except Exception as error:
+            # Nothing was sent: a job we cannot lay out waits for a technician.
+            log.error("receipt %s cannot be laid out: %s", job.reference, type(error).__name__)
+            with jobs.transaction():
+                jobs.fail(job.id, f"cannot lay out the receipt: {type(error).__name__}")
+            return FAILED, self._current_status(printer), None
+        state, status = self._send(jobs, job, printer, document)
+        preview = None
+        if state == PRINTED and self.settings.preview_dir is not None:
+            preview = self._save_preview(job, document)
+        return state, status, preview
 
     def _send(self, jobs, job, printer, document) -> tuple[str, PrinterStatus]:
         try:
@@ -192,6 +210,20 @@ class PrintWorker:
                 log.error("no receipt catalogue for %s; printing in English", language)
                 self._translators[language] = Translator("en")
         return self._translators[language].gettext
+
+    def _purge_if_due(self, jobs: PrintJobs) -> None:
+        retention = self.settings.retention
+        now = self._clock()
+        if retention is None or (
+            self._purged_at is not None and now - self._purged_at < self.settings.purge_interval_s
+        ):
+            return
+        self._purged_at = now
+        cutoff = datetime.datetime.now(datetime.UTC) - retention
+        with jobs.transaction():
+            purged = jobs.purge(cutoff.isoformat())
+        if purged:
+            log.info("forgot %d finished receipt job(s) older than %s", purged, retention)
 
     # -- status --
 

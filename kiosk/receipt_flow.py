@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime
 import logging
 import re
+import sqlite3
 from dataclasses import dataclass
 
 from drivers.printer.interface import PrinterStatus
@@ -63,6 +64,17 @@ def parse_contact(text: str) -> ReceiptContact:
 
 class ReceiptFlow:
     # -- state the screens read --
+
+    def _abandon_receipt(self) -> None:
+        """The visit is over: a receipt still waiting must not print for the next
+        person. It stays on record for a technician's reprint."""
+        if self.print_jobs is None or self.receipt_job_id is None:
+            return
+        try:
+            with self.print_jobs.transaction():
+                self.print_jobs.abandon(self.receipt_job_id)
+        except sqlite3.Error:
+            log.exception("could not withdraw the unprinted receipt")
 
     def _reset_receipt(self) -> None:
         self.receipt_job_id: int | None = None
@@ -127,8 +139,13 @@ class ReceiptFlow:
         printed; a reprint of a printed one is marked as a copy."""
         if not self.can_print_again():
             return
-        with self.print_jobs.transaction():
-            job_id = self.print_jobs.ask_again(self.receipt_job_id)
+        try:
+            with self.print_jobs.transaction():
+                job_id = self.print_jobs.ask_again(self.receipt_job_id)
+        except sqlite3.Error:
+            # A busy or failing disk must not take the screen down; the tap can be repeated.
+            log.exception("could not queue the receipt again")
+            return
         if job_id is None:
             return
         self.session.record_activity()
@@ -282,6 +299,9 @@ CONTACT_UNREADABLE = N_(
     "We could not read that as an email address or a phone number. Please check it."
 )
 PRINTER_PROBLEMS = {
+    # The printer was fine, the receipt was not: staff can print it with the reference.
+    PrinterStatus.OK: N_("Staff can print it for you with your reference."),
+    PrinterStatus.PAPER_NEAR_END: N_("Staff can print it for you with your reference."),
     PrinterStatus.PAPER_OUT: N_("The receipt printer is out of paper."),
     PrinterStatus.COVER_OPEN: N_("The receipt printer's cover is open."),
     PrinterStatus.OFFLINE: N_("The receipt printer is not working right now."),

@@ -3,8 +3,11 @@
 A receipt is a resident's proof and their way back to a request, so it always has
 the reference, a tracking number where the portal gave one, and a QR code of the
 tracking address. It never carries an expiry date, a full card number or a national
-number: card numbers from the terminal must already be masked, and the template
-refuses any line holding 11 digits or more in a row.
+number: a card number (a Luhn-valid run of 13-19 digits) is masked wherever it
+appears, and in what residents typed and in bill descriptions every run of 11 or
+more digits is masked, before the text is wrapped so no number escapes split over
+two lines. Identifiers the city issued (references, bill and tracking numbers) are
+printed as they are: they are the resident's way back to the request.
 
 What residents typed (names, addresses, descriptions) is wrapped to the paper, and
 characters no receipt printer can show (emoji, control characters) are replaced, so
@@ -31,11 +34,13 @@ _LONG_NUMBER = re.compile(r"\d(?:[ .-]?\d){10,}")
 _EMOJI_RANGES = ((0x1F000, 0x1FAFF), (0x2600, 0x27BF), (0x2B00, 0x2BFF), (0xE0000, 0xE007F))
 _INVISIBLE_JOINERS = {"\u200d", "\ufe0e", "\ufe0f", "\u20e3"}
 REPLACEMENT = "?"
-# "EXP 12/27", "VALID THRU 12/2027": a terminal line must not carry the card's expiry.
-_EXPIRY = re.compile(
-    r"(?i)\b(exp(?:iry|ires|\.)?|valid(?:\s+(?:thru|through|until|to))?|ablauf|g(?:ü|ue)ltig\s+bis|"
-    r"caduca|vence)\b([\s:.]*)\d{1,2}\s*[/.-]\s*\d{2,4}"
+# A line naming a card's expiry ("EXP DATE 12/27", "Verfall 1227"): its dates are masked.
+_EXPIRY_WORD = re.compile(
+    r"(?i)\b(exp|expiry|expires|expiration|valid|verfall|ablauf\w*|g(?:ü|ue)ltig|caduca|"
+    r"caducidad|vence|vencimiento|vto)\b"
 )
+_DATE_LIKE = re.compile(r"\b\d{1,4}\s*[/.-]\s*\d{2,4}\b|\b\d{4}\b")
+_DIGIT_RUN = re.compile(r"\d(?:[ .-]?\d){12,18}")
 
 
 @dataclass(frozen=True)
@@ -86,10 +91,6 @@ class Receipt:
         return replace(self, copy=True)
 
 
-class UnsafeReceipt(ValueError):
-    """A line would print something that must never be on paper."""
-
-
 def build_receipt(
     receipt: Receipt, translate: Callable[[str], str], *, columns: int = 48
 ) -> ReceiptDocument:
@@ -101,15 +102,17 @@ def build_receipt(
     rule = ReceiptLine("-" * columns)
     lines: list[ReceiptLine] = []
 
-    def add(text: str, *, bold=False, double=False, align=start) -> None:
+    def add(text: str, *, bold=False, double=False, align=start, typed=False) -> None:
         width = columns // 2 if double else columns
+        text = mask_card_numbers(printable(text))
+        if typed:
+            text = mask_long_numbers(text)
         lines.extend(
-            ReceiptLine(part, bold=bold, double=double, align=align)
-            for part in wrap(printable(text), width)
+            ReceiptLine(part, bold=bold, double=double, align=align) for part in wrap(text, width)
         )
 
     def pair(label: str, value: str, *, bold=False) -> None:
-        label, value = printable(label), printable(value)
+        label, value = mask_card_numbers(printable(label)), mask_card_numbers(printable(value))
         # A label in a script the printer has no code page for is printed as a picture;
         # on a line of its own it leaves the value (reference, amount) as crisp text.
         fits = display_width(label) + display_width(value) < columns
@@ -133,11 +136,12 @@ def build_receipt(
     for label, value in receipt.details:
         add(label + ":", bold=True)
         # Residents type phone numbers and the like into descriptions: masked, not refused.
-        add(mask_long_numbers(value))
+        add(value, typed=True)
     if receipt.bills:
         lines.append(rule)
         for bill in receipt.bills:
-            add(f"{bill.number} {bill.description}")
+            add(bill.number)
+            add(bill.description, typed=True)
             add(_money(bill.amount_cents, receipt.currency), align=end)
         total = sum(bill.amount_cents for bill in receipt.bills)
         pair(_("Total paid"), _money(total, receipt.currency), bold=True)
@@ -145,10 +149,9 @@ def build_receipt(
         lines.append(rule)
         # The terminal's own receipt, verbatim: it is the card payment's legal record,
         # laid out by the terminal for its own width, so it is cut, never re-wrapped.
-        lines.extend(
-            ReceiptLine(without_expiry(printable(line))[:columns])
-            for line in receipt.terminal_lines
-        )
+        for line in receipt.terminal_lines:
+            text = without_expiry(mask_card_numbers(printable(line, keep_spacing=True)))
+            lines.append(ReceiptLine(text[: _fitting_prefix(text, columns)]))
     if receipt.queued:
         lines.append(rule)
         add(_(QUEUED_LINE), bold=True)
@@ -159,9 +162,6 @@ def build_receipt(
     if receipt.tracking_url:
         # Last, right above the QR code the driver prints after the lines.
         add(_("Scan to follow your request:"), align="center")
-    for line in lines:
-        if _LONG_NUMBER.search(line.text + " " + line.trailing):
-            raise UnsafeReceipt("a receipt line holds a long number (card or national number?)")
     return ReceiptDocument(lines, qr_data=receipt.tracking_url, columns=columns, right_to_left=rtl)
 
 
@@ -175,13 +175,37 @@ def mask_long_numbers(text: str) -> str:
     return _LONG_NUMBER.sub(mask, text)
 
 
+def mask_card_numbers(text: str) -> str:
+    """Luhn-valid runs of 13-19 digits (card numbers) keep only their last four."""
+
+    def mask(match: re.Match) -> str:
+        digits = re.sub(r"\D", "", match.group())
+        if not _luhn_valid(digits):
+            return match.group()
+        return "*" * (len(digits) - 4) + digits[-4:]
+
+    return _DIGIT_RUN.sub(mask, text)
+
+
+def _luhn_valid(digits: str) -> bool:
+    total = 0
+    for position, digit in enumerate(reversed(digits)):
+        value = int(digit) * (2 if position % 2 else 1)
+        total += value - 9 if value > 9 else value
+    return total % 10 == 0
+
+
 def without_expiry(text: str) -> str:
-    return _EXPIRY.sub(lambda match: f"{match.group(1)}{match.group(2)}**/**", text)
+    """In a line that names an expiry, every date-like number is masked."""
+    if not _EXPIRY_WORD.search(text):
+        return text
+    return _DATE_LIKE.sub(lambda match: re.sub(r"\d", "*", match.group()), text)
 
 
-def printable(text: str) -> str:
+def printable(text: str, *, keep_spacing: bool = False) -> str:
     """``text`` with what no receipt can show replaced: emoji become "?", control
-    characters and line breaks become spaces."""
+    characters and line breaks become spaces. Runs of spaces are squeezed unless
+    ``keep_spacing`` (the terminal's own receipt lines are laid out in columns)."""
     out: list[str] = []
     for char in str(text):
         code = ord(char)
@@ -201,6 +225,8 @@ def printable(text: str) -> str:
             continue
         else:
             out.append(char)
+    if keep_spacing:
+        return "".join(" " if char.isspace() else char for char in out).rstrip()
     return " ".join("".join(out).split())
 
 

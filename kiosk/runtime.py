@@ -145,7 +145,10 @@ def build_runtime(
     printing = PrintWorker(
         open_print_store,
         lambda: devices.get("printer"),
-        PrintSettings(preview_dir=data_dir / "receipt-previews" if config.demo else None),
+        PrintSettings(
+            preview_dir=data_dir / "receipt-previews" if config.demo else None,
+            retention=datetime.timedelta(days=config.get("storage", "sent_retention_days")),
+        ),
         on_outcome=lambda outcome: call_soon(lambda: model.print_outcome(outcome)),
         on_status=lambda status: call_soon(lambda: model.printer_status_changed(status)),
     )

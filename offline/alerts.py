@@ -52,15 +52,15 @@ class Alerts:
             )
 
     def raise_once(self, kind: str, detail: str) -> bool:
-        """Raise ``kind`` unless it is already active; True when it was raised now."""
+        """Raise ``kind`` unless it is already active; True when it was raised now.
+        One statement, so two processes raising at once cannot both insert."""
         with self._db.atomic():
-            active = self._db.conn.execute(
-                "SELECT 1 FROM alerts WHERE kind = ? AND acknowledged_at IS NULL", (kind,)
-            ).fetchone()
-            if active:
-                return False
-            self.raise_alert(kind, detail)
-        return True
+            cursor = self._db.conn.execute(
+                "INSERT INTO alerts (kind, detail, raised_at) SELECT ?, ?, ? WHERE NOT EXISTS"
+                " (SELECT 1 FROM alerts WHERE kind = ? AND acknowledged_at IS NULL)",
+                (kind, detail, utc_now(), kind),
+            )
+        return cursor.rowcount == 1
 
     def active(self) -> list[Alert]:
         rows = self._db.conn.execute(

@@ -157,16 +157,44 @@ class PrintJobs:
     def ask_again(self, job_id: int) -> int | None:
         """What a person's "print again" means for a job: a failed one is queued again
         (nothing of it printed), a printed or uncertain one gets a reprint job (its
-        id is returned), and one queued or printing is left alone (None)."""
-        job = self.get(job_id)
-        if job is None:
-            raise KeyError(job_id)
-        if job.state == FAILED:
-            self.requeue(job_id)
+        id is returned), and one queued or printing is left alone (None).
+
+        Each step is one conditional write, never a read then a write: another
+        process committing in between cannot make it fail or act twice."""
+        if self.requeue(job_id):
             return job_id
-        if job.state in (PRINTED, UNCERTAIN):
-            return self.reprint(job_id)
+        cursor = self._db.conn.execute(
+            "INSERT INTO print_jobs (reference, reprint_of, document, created_at)"
+            " SELECT reference, id, document, ? FROM print_jobs"
+            " WHERE id = ? AND state IN ('printed', 'uncertain')",
+            (utc_now(), job_id),
+        )
+        if cursor.rowcount == 1:
+            return cursor.lastrowid
+        if self.get(job_id) is None:
+            raise KeyError(job_id)
         return None
+
+    def abandon(self, job_id: int, reason: str = "the resident left before it printed") -> bool:
+        """The resident has gone: a job still waiting must not print for the next one."""
+        cursor = self._db.conn.execute(
+            "UPDATE print_jobs SET state = 'failed', last_error = ? WHERE id = ?"
+            " AND state = 'queued'",
+            (reason, job_id),
+        )
+        return cursor.rowcount == 1
+
+    def purge(self, before: str) -> int:
+        """Forget finished jobs created before ``before`` (ISO time): their sealed
+        documents hold names and addresses. A job a newer one reprints is kept."""
+        cursor = self._db.conn.execute(
+            "DELETE FROM print_jobs WHERE created_at < ?"
+            " AND state IN ('printed', 'failed', 'uncertain')"
+            " AND id NOT IN (SELECT reprint_of FROM print_jobs WHERE reprint_of IS NOT NULL"
+            " AND (created_at >= ? OR state NOT IN ('printed', 'failed', 'uncertain')))",
+            (before, before),
+        )
+        return cursor.rowcount
 
     def reprint(self, job_id: int) -> int:
         """A person asked for this receipt again: a new job, marked as a reprint. The

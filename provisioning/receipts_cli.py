@@ -61,10 +61,17 @@ def reprint(args, stores) -> int:
     elif job_id is None:
         print(f"{latest.reference} is already {latest.state}: it will print without a reprint")
     elif job_id == latest.id:
-        print(f"{latest.reference} never printed: queued again, the kiosk prints it shortly")
+        print(f"{latest.reference} never printed: queued again{WHEN_IT_PRINTS}")
     else:
-        print(f"{latest.reference}: a copy (job {job_id}) is queued, the kiosk prints it shortly")
+        print(f"{latest.reference}: a copy (job {job_id}) is queued{WHEN_IT_PRINTS}")
     return 0 if job_id is not None else 1
+
+
+# A kiosk that starts later withdraws waiting jobs (their resident may be gone).
+WHEN_IT_PRINTS = (
+    "; a running kiosk prints it within seconds (if the kiosk is stopped, ask again after"
+    " it starts)"
+)
 
 
 def _reference(typed: str) -> str:

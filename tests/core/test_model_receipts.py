@@ -235,3 +235,22 @@ def test_speech_reads_the_receipt_outcome(kiosk):
     kiosk.survey()
     kiosk.worker.run_once()
     assert "Your receipt is printed" in kiosk.model.speaker.spoken[-1].text
+
+
+def test_a_receipt_still_waiting_when_the_visit_ends_never_prints_for_the_next_person(kiosk):
+    item = kiosk.survey()
+    kiosk.model.end_session("finished")  # before the worker got to it
+    assert kiosk.worker.run_once() == [] and kiosk.printer.jobs == []
+    [job] = kiosk.jobs.for_reference(item.reference)
+    assert job.state == "failed"  # on record for a technician's reprint
+
+
+def test_the_screen_hears_the_outcome_even_when_recording_the_status_fails(kiosk, monkeypatch):
+    def broken(*_args, **_kwargs):
+        raise OSError("disk full")
+
+    kiosk.printer.set_status(PrinterStatus.PAPER_NEAR_END)
+    monkeypatch.setattr(Alerts, "raise_once", broken)
+    kiosk.survey()
+    kiosk.worker.run_once()
+    assert kiosk.model.receipt_state == "printed" and kiosk.model.can_print_again()

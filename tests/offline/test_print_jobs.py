@@ -174,3 +174,24 @@ class PrinterLife(RuleBasedStateMachine):
 
 PrinterLife.TestCase.settings = settings(max_examples=50, stateful_step_count=30, deadline=None)
 test_printer_life = PrinterLife.TestCase
+
+
+def test_finished_jobs_are_forgotten_after_the_retention_but_a_reprinted_original_stays(
+    tmp_path, cipher
+):
+    jobs = jobs_at(tmp_path / "kiosk.db", cipher)
+    with jobs.transaction():
+        old = jobs.add("K-AAAA-0001", RECEIPT)
+        jobs.start(old)
+        jobs.finish(old)
+        reprinted = jobs.add("K-AAAA-0002", RECEIPT)
+        jobs.start(reprinted)
+        jobs.finish(reprinted)
+        waiting = jobs.add("K-AAAA-0003", RECEIPT)
+    cutoff = "9999-01-01T00:00:00+00:00"  # every job is older than this
+    with jobs.transaction():
+        copy = jobs.ask_again(reprinted)  # queued: its original must stay with it
+        assert jobs.purge(cutoff) == 1
+    assert jobs.get(old) is None
+    assert jobs.get(reprinted) is not None and jobs.get(copy) is not None
+    assert jobs.get(waiting).state == QUEUED
