@@ -21,6 +21,11 @@ RIGHT_TO_LEFT = frozenset({"ar", "he", "fa", "ur"})
 log = logging.getLogger(__name__)
 
 
+def is_right_to_left(language: str) -> bool:
+    """For "ar" and regional codes alike ("ar_EG")."""
+    return language.split("_")[0] in RIGHT_TO_LEFT
+
+
 def N_(message: str) -> str:  # noqa: N802 - the conventional gettext marker name
     return message
 
@@ -75,7 +80,7 @@ class Translator:
 
     @property
     def right_to_left(self) -> bool:
-        return self.language in RIGHT_TO_LEFT
+        return is_right_to_left(self.language)
 
 
 def pick(translations: dict[str, str] | None, language: str, fallback: str = "en") -> str:

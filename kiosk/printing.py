@@ -36,7 +36,6 @@ from offline.print_jobs import FAILED, PRINTED, UNCERTAIN, PrintJob, PrintJobs
 
 log = logging.getLogger(__name__)
 
-DEFAULT_COLUMNS = 48
 PREVIEWS_KEPT = 5
 
 
@@ -176,7 +175,7 @@ class PrintWorker:
 
     def _send(self, jobs, job, printer, document) -> tuple[str, PrinterStatus]:
         try:
-            printer.print_document(document)
+            after = printer.print_document(document)
         except PrintInterrupted as error:
             with jobs.transaction():
                 jobs.interrupted(job.id, str(error))
@@ -193,14 +192,13 @@ class PrintWorker:
             return UNCERTAIN, PrinterStatus.OFFLINE
         with jobs.transaction():
             jobs.finish(job.id)
-        return PRINTED, self._current_status(printer)
+        return PRINTED, after
 
     def _document(self, jobs: PrintJobs, job: PrintJob, printer) -> ReceiptDocument:
         receipt = Receipt.from_dict(jobs.document(job.id))
         if job.reprint_of is not None:
             receipt = receipt.as_copy()
-        columns = getattr(printer, "columns", DEFAULT_COLUMNS)
-        return build_receipt(receipt, self._translate(receipt.language), columns=columns)
+        return build_receipt(receipt, self._translate(receipt.language), columns=printer.columns)
 
     def _translate(self, language: str) -> Callable[[str], str]:
         if language not in self._translators:

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from drivers.printer.interface import PrinterStatus
 from kiosk.i18n import N_
 from kiosk.receipts import PaidBill, Receipt
-from offline.print_jobs import FAILED, PRINTED, UNCERTAIN
+from kiosk.submissions import CONFIRMATION
+from offline.print_jobs import FAILED, PRINTED, PRINTING, UNCERTAIN
 
 log = logging.getLogger(__name__)
 
@@ -100,7 +101,7 @@ class ReceiptFlow:
     def receipt_status_text(self) -> str:
         _ = self._
         state = self.receipt_state
-        if state == "printing":
+        if state == PRINTING:
             return _("Printing your receipt…")
         if state == PRINTED:
             return _("Your receipt is printed. Please take it.")
@@ -162,7 +163,7 @@ class ReceiptFlow:
 
     def send_receipt_instead(self) -> None:
         """On the end screen, after the printer failed: email or text it instead."""
-        self._receipt_choice_for = CONFIRMATION_SCREEN
+        self._receipt_choice_for = CONFIRMATION
         self.choose_receipt_by_contact()
 
     def submit_receipt_contact(self, text: str) -> None:
@@ -177,7 +178,7 @@ class ReceiptFlow:
         self.receipt_contact_error = None
         self.session.remember("receipt.delivery", BY_CONTACT)
         self.session.remember("receipt.contact", contact)
-        if self._receipt_choice_for == CONFIRMATION_SCREEN and self.last_submission is not None:
+        if self._receipt_choice_for == CONFIRMATION and self.last_submission is not None:
             with self.outbox.transaction():
                 self._queue_receipt_delivery(self.last_submission.reference, contact)
             self.receipt_state = BY_CONTACT
@@ -186,17 +187,17 @@ class ReceiptFlow:
         self._after_receipt_choice()
 
     def cancel_receipt_choice(self) -> None:
-        if self._receipt_choice_for == CONFIRMATION_SCREEN:
+        if self._receipt_choice_for == CONFIRMATION:
             self._receipt_choice_for = None
-            self._go(CONFIRMATION_SCREEN)
+            self._go(CONFIRMATION)
         else:
             self.go_home()
 
     def _after_receipt_choice(self) -> None:
         target, self._receipt_choice_for = self._receipt_choice_for, None
-        if target == CONFIRMATION_SCREEN or target is None:
+        if target == CONFIRMATION or target is None:
             self._changed("receipt")
-            self._go(CONFIRMATION_SCREEN)
+            self._go(CONFIRMATION)
         else:
             self._enter_service(target)
 
@@ -210,7 +211,7 @@ class ReceiptFlow:
 
     # -- from the submission and the worker --
 
-    def _queue_receipt(self, item, kind: str, receipt: dict) -> None:
+    def _queue_receipt(self, item, receipt: dict) -> None:
         """Inside the submission's transaction: the receipt the resident asked for."""
         delivery = self.receipt_delivery()
         self.receipt_preview = None
@@ -221,19 +222,19 @@ class ReceiptFlow:
             self._queue_receipt_delivery(item.reference, self.receipt_contact())
             self.receipt_state = BY_CONTACT
         elif self.print_jobs is not None:
-            document = self._receipt(item, kind, **receipt)
+            document = self._receipt(item, **receipt)
             self.receipt_job_id = self.print_jobs.add(item.reference, document.to_dict())
-            self.receipt_state = "printing"
+            self.receipt_state = PRINTING
         else:
             self.receipt_state = ""
 
     def _receipt_queued(self) -> None:
         """After the submission's transaction committed."""
-        if self.receipt_state == "printing":
+        if self.receipt_state == PRINTING:
             self._receipt_printing()
 
     def _receipt_printing(self) -> None:
-        self.receipt_state = "printing"
+        self.receipt_state = PRINTING
         self.receipt_preview = None
         self._changed("receipt")
         if self.printing is not None:
@@ -250,7 +251,7 @@ class ReceiptFlow:
             },
         )
 
-    def _receipt(self, item, kind, *, service: str, details=(), bills=(), terminal_lines=()):
+    def _receipt(self, item, *, service: str, details=(), bills=(), terminal_lines=()):
         return Receipt(
             city=self.city_name(),
             kiosk_id=self.config.get("kiosk", "id"),
@@ -293,7 +294,6 @@ class ReceiptFlow:
             self._changed("printer")
 
 
-CONFIRMATION_SCREEN = "confirmation"
 CONTACT_HELP = N_("Please type an email address, like name@example.com, or a mobile phone number.")
 CONTACT_UNREADABLE = N_(
     "We could not read that as an email address or a phone number. Please check it."

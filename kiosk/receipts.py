@@ -24,11 +24,12 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
+from drivers.payment.interface import mask_pan
 from drivers.printer.interface import ReceiptDocument, ReceiptLine
-from kiosk.i18n import N_, RIGHT_TO_LEFT
+from kiosk.i18n import N_, is_right_to_left
 
-# 11 or more digits in a row, ignoring spaces, dots and dashes: a national number (11)
-# or a card number (12-19). Dates, times, amounts and terminal ids are shorter.
+# 11 or more digits in a row, ignoring spaces, dots and dashes: a national number (11),
+# or a phone or account number a resident typed. Dates, times and amounts are shorter.
 _LONG_NUMBER = re.compile(r"\d(?:[ .-]?\d){10,}")
 # Pictographs, their modifiers and joiners: no receipt printer or font we ship has them.
 _EMOJI_RANGES = ((0x1F000, 0x1FAFF), (0x2600, 0x27BF), (0x2B00, 0x2BFF), (0xE0000, 0xE007F))
@@ -97,7 +98,7 @@ def build_receipt(
     """Lay out ``receipt`` for paper ``columns`` characters wide (48 at 80 mm, 32 at
     58 mm), with its labels in ``translate``'s language."""
     _ = translate
-    rtl = receipt.language.split("_")[0] in RIGHT_TO_LEFT
+    rtl = is_right_to_left(receipt.language)
     start, end = ("right", "left") if rtl else ("left", "right")
     rule = ReceiptLine("-" * columns)
     lines: list[ReceiptLine] = []
@@ -167,12 +168,7 @@ def build_receipt(
 
 def mask_long_numbers(text: str) -> str:
     """Every run of 11 or more digits keeps only its last four: "*******3456"."""
-
-    def mask(match: re.Match) -> str:
-        digits = re.sub(r"\D", "", match.group())
-        return "*" * (len(digits) - 4) + digits[-4:]
-
-    return _LONG_NUMBER.sub(mask, text)
+    return _LONG_NUMBER.sub(lambda match: mask_pan(match.group()), text)
 
 
 def mask_card_numbers(text: str) -> str:
@@ -180,9 +176,7 @@ def mask_card_numbers(text: str) -> str:
 
     def mask(match: re.Match) -> str:
         digits = re.sub(r"\D", "", match.group())
-        if not _luhn_valid(digits):
-            return match.group()
-        return "*" * (len(digits) - 4) + digits[-4:]
+        return mask_pan(digits) if _luhn_valid(digits) else match.group()
 
     return _DIGIT_RUN.sub(mask, text)
 

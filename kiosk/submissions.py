@@ -55,7 +55,7 @@ class Submissions:
             raise RuntimeError("this kiosk has no outbox")
         with self.outbox.transaction():
             item = self.outbox.enqueue(kind, payload, order_key=order_key)
-            self._queue_receipt(item, kind, receipt)
+            self._queue_receipt(item, receipt)
         log.info("queued %s as %s", kind, item.reference)
         self.last_submission = item
         self.submission_state = "pending"

@@ -87,15 +87,14 @@ class PrintJobs:
     def close(self) -> None:
         self._db.close()
 
-    def add(self, reference: str, document: dict[str, Any], *, reprint_of: int | None = None):
+    def add(self, reference: str, document: dict[str, Any]) -> int:
         """Queue a receipt; returns the job id."""
         if self._cipher is None:
             raise RuntimeError("adding a print job needs the device key")
         body = json.dumps(document, ensure_ascii=False, sort_keys=True).encode()
         cursor = self._db.conn.execute(
-            "INSERT INTO print_jobs (reference, reprint_of, document, created_at)"
-            " VALUES (?, ?, ?, ?)",
-            (reference, reprint_of, self._cipher.encrypt(body, _context(reference)), utc_now()),
+            "INSERT INTO print_jobs (reference, document, created_at) VALUES (?, ?, ?)",
+            (reference, self._cipher.encrypt(body, _context(reference)), utc_now()),
         )
         return cursor.lastrowid
 
@@ -160,7 +159,8 @@ class PrintJobs:
         id is returned), and one queued or printing is left alone (None).
 
         Each step is one conditional write, never a read then a write: another
-        process committing in between cannot make it fail or act twice."""
+        process committing in between cannot make it fail or act twice. The sealed
+        document is copied as it is, so a technician's tool needs no key."""
         if self.requeue(job_id):
             return job_id
         cursor = self._db.conn.execute(
@@ -196,24 +196,15 @@ class PrintJobs:
         )
         return cursor.rowcount
 
-    def reprint(self, job_id: int) -> int:
-        """A person asked for this receipt again: a new job, marked as a reprint. The
-        sealed document is copied as it is, so a technician's tool needs no key."""
-        cursor = self._db.conn.execute(
-            "INSERT INTO print_jobs (reference, reprint_of, document, created_at)"
-            " SELECT reference, id, document, ? FROM print_jobs WHERE id = ?",
-            (utc_now(), job_id),
-        )
-        if cursor.rowcount != 1:
-            raise KeyError(job_id)
-        return cursor.lastrowid
-
     def due(self) -> list[PrintJob]:
         """Jobs the printer should take now, oldest first."""
         return self._select("WHERE state = 'queued' ORDER BY id")
 
-    def recent(self, limit: int = 50) -> list[PrintJob]:
-        return self._select("ORDER BY id DESC LIMIT ?", (limit,))
+    def recent(self, limit: int = 50, state: str | None = None) -> list[PrintJob]:
+        """Newest first; only jobs in ``state`` when given."""
+        if state is None:
+            return self._select("ORDER BY id DESC LIMIT ?", (limit,))
+        return self._select("WHERE state = ? ORDER BY id DESC LIMIT ?", (state, limit))
 
     def counts(self) -> dict[str, int]:
         counts = dict.fromkeys(STATES, 0)

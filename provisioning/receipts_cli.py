@@ -27,9 +27,12 @@ def add_receipt_commands(commands) -> None:
 def list_receipts(args, stores) -> int:
     jobs = stores.print_jobs
     reference = _reference(args.reference) if args.reference else None
-    found = jobs.for_reference(reference)[::-1] if reference else jobs.recent(10**9)
-    missing = 1 if reference and not found else 0  # a typo, rather than no such state
-    found = [job for job in found if args.state in (None, job.state)][: args.limit]
+    if reference:
+        found = jobs.for_reference(reference)[::-1]
+        missing = 0 if found else 1  # a typo, rather than no job in that state
+        found = [job for job in found if args.state in (None, job.state)][: args.limit]
+    else:
+        found, missing = jobs.recent(args.limit, args.state), 0
     if args.json:
         print(json.dumps([asdict(job) for job in found], indent=2))
         return missing

@@ -329,7 +329,7 @@ class EscposPrinter(ReceiptPrinterDriver):
             self._note(status)
             return status
 
-    def print_document(self, doc: ReceiptDocument) -> None:
+    def print_document(self, doc: ReceiptDocument) -> PrinterStatus:
         """Print ``doc`` once. PrinterError: refused, nothing sent. PrintInterrupted (a
         PrinterError too): failed after sending, may be on paper. Never sent twice."""
         with self._lock:
@@ -360,6 +360,7 @@ class EscposPrinter(ReceiptPrinterDriver):
                     f"the printer reported {after.value} after the job; "
                     "the receipt may be partly printed",
                 )
+            return after
 
     # -- connection --
 

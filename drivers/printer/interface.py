@@ -78,14 +78,17 @@ class PrintInterrupted(PrinterError):
 
 class ReceiptPrinterDriver(Driver):
     kind: ClassVar[str] = "printer"
+    # Characters per line in font A, which receipts are laid out for (48: 80 mm paper).
+    columns: int = 48
 
     @abstractmethod
     def status(self) -> PrinterStatus:
         """The printer's current state, as fresh as the transport allows."""
 
     @abstractmethod
-    def print_document(self, doc: ReceiptDocument) -> None:
-        """Print one receipt; raises PrinterError when it cannot (nothing was sent) and
+    def print_document(self, doc: ReceiptDocument) -> PrinterStatus:
+        """Print one receipt and return the printer's status after it (paper near
+        end, say); raises PrinterError when it cannot (nothing was sent) and
         PrintInterrupted when it failed after sending some of it."""
 
 

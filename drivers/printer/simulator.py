@@ -44,7 +44,7 @@ class SimulatedPrinter(ReceiptPrinterDriver):
     def set_status(self, status: PrinterStatus) -> None:
         self._status = status
 
-    def print_document(self, doc: ReceiptDocument) -> None:
+    def print_document(self, doc: ReceiptDocument) -> PrinterStatus:
         with self._lock:
             status = self.status()
             if not status.can_print:
@@ -54,3 +54,4 @@ class SimulatedPrinter(ReceiptPrinterDriver):
             printer = Dummy()
             render_escpos(doc, printer)
             self.jobs.append(printer.output)
+            return self.status()
