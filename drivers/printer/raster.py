@@ -27,11 +27,11 @@ import struct
 import threading
 import unicodedata
 from collections import Counter
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from fontTools.ttLib import TTFont, TTLibError
 from PIL import Image, ImageDraw, ImageFont, features
 
 if TYPE_CHECKING:
@@ -211,67 +211,16 @@ def coverage(path: str) -> frozenset[int]:
     """The code points ``path``'s Unicode cmap maps to a glyph; empty when the file is
     missing or unreadable (the face is then not used)."""
     try:
-        data = Path(path).read_bytes()
-        # Pictographs count as missing even where DejaVu has a few: an emoji prints as
-        # "?" and never moves its line to another font.
-        low, high = PICTOGRAPHS
-        return frozenset(c for c in _cmap_code_points(data) if not low <= c <= high)
-    except (OSError, struct.error, ValueError, KeyError):
+        # fontNumber: the first face of a collection (.ttc), as Pillow opens it.
+        cmap = TTFont(path, fontNumber=0, lazy=True).getBestCmap() or {}
+    except (OSError, TTLibError, struct.error, ValueError, KeyError):
         return frozenset()
-
-
-def _cmap_code_points(data: bytes) -> Iterator[int]:
-    base = struct.unpack_from(">I", data, 12)[0] if data[:4] == b"ttcf" else 0
-    (tables,) = struct.unpack_from(">H", data, base + 4)
-    offsets = {}
-    for index in range(tables):
-        tag, _, offset, _ = struct.unpack_from(">4sIII", data, base + 12 + 16 * index)
-        offsets[tag] = offset
-    cmap = offsets[b"cmap"]
-    (subtables,) = struct.unpack_from(">H", data, cmap + 2)
-    by_format: dict[int, int] = {}
-    for index in range(subtables):
-        platform, encoding, offset = struct.unpack_from(">HHI", data, cmap + 4 + 8 * index)
-        if platform == 0 or (platform == 3 and encoding in (1, 10)):
-            (fmt,) = struct.unpack_from(">H", data, cmap + offset)
-            by_format.setdefault(fmt, cmap + offset)
-    if 12 in by_format:
-        yield from _cmap_format_12(data, by_format[12])
-    elif 4 in by_format:
-        yield from _cmap_format_4(data, by_format[4])
-
-
-def _cmap_format_4(data: bytes, table: int) -> Iterator[int]:
-    (seg_x2,) = struct.unpack_from(">H", data, table + 6)
-    segments = seg_x2 // 2
-    ends_at = table + 14
-    starts_at = ends_at + seg_x2 + 2
-    deltas_at = starts_at + seg_x2
-    range_offsets_at = deltas_at + seg_x2
-    ends = struct.unpack_from(f">{segments}H", data, ends_at)
-    starts = struct.unpack_from(f">{segments}H", data, starts_at)
-    deltas = struct.unpack_from(f">{segments}H", data, deltas_at)
-    range_offsets = struct.unpack_from(f">{segments}H", data, range_offsets_at)
-    for index, (start, end, delta, range_offset) in enumerate(
-        zip(starts, ends, deltas, range_offsets, strict=True)
-    ):
-        if start == 0xFFFF:
-            continue
-        for code in range(start, end + 1):
-            if range_offset == 0:
-                glyph = (code + delta) & 0xFFFF
-            else:
-                at = range_offsets_at + 2 * index + range_offset + 2 * (code - start)
-                (glyph,) = struct.unpack_from(">H", data, at)
-            if glyph:
-                yield code
-
-
-def _cmap_format_12(data: bytes, table: int) -> Iterator[int]:
-    (groups,) = struct.unpack_from(">I", data, table + 12)
-    for index in range(groups):
-        start, end, glyph = struct.unpack_from(">III", data, table + 16 + 12 * index)
-        yield from range(start + (glyph == 0), min(end, 0x10FFFF) + 1)
+    # Pictographs count as missing even where DejaVu has a few: an emoji prints as
+    # "?" and never moves its line to another font.
+    low, high = PICTOGRAPHS
+    return frozenset(
+        code for code, glyph in cmap.items() if glyph != ".notdef" and not low <= code <= high
+    )
 
 
 @functools.cache
