@@ -24,7 +24,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from drivers.payment.interface import mask_pan
+from drivers.privacy import mask_pan
 from drivers.printer.interface import ReceiptDocument, ReceiptLine
 from kiosk.i18n import N_, is_right_to_left
 

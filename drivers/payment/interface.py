@@ -16,19 +16,36 @@ from dataclasses import dataclass, field
 from typing import Any, ClassVar
 
 from drivers.base import Driver
-
-MASK_CHARS = frozenset("*Xx")
-MAX_VISIBLE_PAN_DIGITS = 4
+from drivers.privacy import is_masked_pan
 
 
 class PaymentStage(enum.Enum):
+    """What the resident should see now; each has a sentence in kiosk/payment_messages."""
+
     CONNECTING = "connecting"
     INSERT_CARD = "insert_card"
     ENTER_PIN = "enter_pin"
+    WRONG_PIN = "wrong_pin"
+    WATCH_TERMINAL = "watch_terminal"
+    CONTACTING_BANK = "contacting_bank"
     PLEASE_WAIT = "please_wait"
+    REMOVE_CARD = "remove_card"
+    CARD_PROBLEM = "card_problem"
+    CHECKING = "checking"  # the outcome was lost; asking the terminal what happened
     APPROVED = "approved"
     DECLINED = "declined"
     ABORTED = "aborted"
+
+
+class Checkpoint(enum.Enum):
+    """Moments of a sale the core must make durable before the driver goes on."""
+
+    # The terminal acknowledged the command: from now on the card may be charged.
+    ACCEPTED = "accepted"
+    # The terminal reported how the sale ended. The driver acknowledges the report
+    # only after the recorder returns, so the outcome is on disk first; if the
+    # recorder raises, the report is left unacknowledged and ``pay`` ends UNKNOWN.
+    RESULT = "result"
 
 
 class PaymentOutcome(enum.Enum):
@@ -36,26 +53,6 @@ class PaymentOutcome(enum.Enum):
     DECLINED = "declined"
     ABORTED = "aborted"
     UNKNOWN = "unknown"
-
-
-def is_masked_pan(pan: str) -> bool:
-    """True when ``pan`` shows at most 4 digits and otherwise only mask characters.
-
-    Deliberately strict: a BIN prefix plus last 4 (6 + 4 digits) is still rejected,
-    and anything but ASCII digits and '*', 'X', 'x' is rejected, so exotic digits or
-    separators cannot smuggle a number through. Drivers convert the terminal's own
-    masking (ZVT's 'E' nibbles) to '*' before building a result.
-    """
-    if not pan or any(not (ch in MASK_CHARS or ch in "0123456789") for ch in pan):
-        return False
-    return sum(ch.isdigit() for ch in pan) <= MAX_VISIBLE_PAN_DIGITS
-
-
-def mask_pan(pan: str) -> str:
-    """Mask a PAN to its last 4 digits, keeping its length (as receipts show it)."""
-    digits = "".join(ch for ch in pan if ch.isdigit())
-    visible = digits[-MAX_VISIBLE_PAN_DIGITS:]
-    return "*" * (len(digits) - len(visible)) + visible
 
 
 @dataclass(frozen=True)
@@ -88,18 +85,48 @@ class PaymentResult:
 
 
 StageCallback = Callable[[PaymentStage], None]
+CheckpointRecorder = Callable[[Checkpoint, "PaymentResult | None"], None]
 
 
 class PaymentTerminalDriver(Driver):
     kind: ClassVar[str] = "payment"
 
     @abstractmethod
-    def pay(self, amount_cents: int, reference: str, on_stage: StageCallback) -> PaymentResult:
+    def pay(
+        self,
+        amount_cents: int,
+        reference: str,
+        on_stage: StageCallback,
+        on_checkpoint: CheckpointRecorder | None = None,
+    ) -> PaymentResult:
         """Take a payment; blocks until it ends, so call it from a worker thread.
 
-        ``on_stage`` is called on that thread as the terminal progresses. Raises
-        ValueError for amount_cents <= 0 and RuntimeError when the terminal is
-        offline or already busy (in both cases nothing was charged).
+        ``on_stage`` and ``on_checkpoint`` are called on that thread as the terminal
+        progresses. Raises ValueError for amount_cents <= 0 and RuntimeError when the
+        terminal is offline or already busy (in both cases nothing was charged).
+        """
+
+    @abstractmethod
+    def last_transaction(self, on_stage: StageCallback | None = None) -> PaymentResult | None:
+        """The terminal's last booked transaction, for an outcome that was lost.
+
+        Waits until the terminal is idle, then asks it to repeat its last receipt
+        (ZVT: 05 01, then 06 20). Never starts a charge. None when the terminal has
+        booked nothing yet. Raises RuntimeError when the terminal cannot be reached.
+        """
+
+    @abstractmethod
+    def reverse(
+        self,
+        receipt_number: int,
+        amount_cents: int,
+        reference: str,
+        on_checkpoint: CheckpointRecorder | None = None,
+    ) -> PaymentResult:
+        """Reverse a charge of this batch by its receipt number (ZVT 06 30).
+
+        APPROVED means the charge was reversed; DECLINED that the terminal refused
+        (already reversed, batch closed...); UNKNOWN that the answer was lost.
         """
 
     @abstractmethod

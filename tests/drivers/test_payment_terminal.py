@@ -9,9 +9,8 @@ from drivers.payment.interface import (
     PaymentOutcome,
     PaymentResult,
     PaymentStage,
-    is_masked_pan,
-    mask_pan,
 )
+from drivers.privacy import is_masked_pan, mask_pan
 from drivers.payment.simulator import SimulatedTerminal
 
 S = PaymentStage
