@@ -16,8 +16,10 @@ MO_FILES := $(PO_FILES:.po=.mo)
 # production kiosk: vpcd listens on the network).
 # Receipts: fonts for the lines printed as pictures (drivers/printer/raster.py) and
 # FriBiDi, which Pillow's wheels load for right-to-left layout.
+# Payments: socat makes the serial pty pair the ZVT tests talk over.
 APT_PACKAGES := libgl1 libegl1 libmtdev1 espeak-ng libpcsclite-dev swig gcc python3-dev \
-	pcscd vsmartcard-vpcd fonts-dejavu-core fonts-noto-ui-core fonts-wqy-microhei libfribidi0
+	pcscd vsmartcard-vpcd fonts-dejavu-core fonts-noto-ui-core fonts-wqy-microhei libfribidi0 \
+	socat
 
 .PHONY: all run test lint format deps apt venv mo messages api-doc tour bench clean
 

@@ -247,7 +247,9 @@ class FramedLink:
             return
         self._last_byte_at = now
         for event in self._decoder.feed(chunk):
-            if isinstance(event, Frame):
+            if isinstance(event, Frame) and self._refuse(event.apdu):
+                self._write(bytes([NAK]))
+            elif isinstance(event, Frame):
                 self._write(bytes([ACK]))
                 self._inbox.append(event.apdu)
             elif isinstance(event, Control):
@@ -255,6 +257,10 @@ class FramedLink:
             else:
                 log.info("bad frame (%s); NAK sent", event.reason)
                 self._write(bytes([NAK]))
+
+    def _refuse(self, apdu: bytes) -> bool:
+        """Whether to NAK an intact frame; only the terminal simulator ever does."""
+        return False
 
     def _read(self) -> bytes:
         try:
