@@ -90,6 +90,8 @@ CheckpointRecorder = Callable[[Checkpoint, "PaymentResult | None"], None]
 
 class PaymentTerminalDriver(Driver):
     kind: ClassVar[str] = "payment"
+    # The terminal's own ID once known; the journal keeps receipt numbers per terminal.
+    terminal_id: str = ""
 
     @abstractmethod
     def pay(

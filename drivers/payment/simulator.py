@@ -9,6 +9,8 @@ from collections.abc import Mapping
 from typing import Any
 
 from drivers.payment.interface import (
+    Checkpoint,
+    CheckpointRecorder,
     PaymentOutcome,
     PaymentResult,
     PaymentStage,
@@ -28,9 +30,13 @@ _CANCELLABLE_STAGES = (PaymentStage.CONNECTING, PaymentStage.INSERT_CARD, Paymen
 
 
 class SimulatedTerminal(PaymentTerminalDriver):
-    """Approves every payment except amounts listed in ``decline_amounts``."""
+    """Approves every payment except amounts listed in ``decline_amounts``.
+
+    In-process and protocol-free, for tests of the core; demo kiosks use the ZVT
+    terminal simulator through the real ZVT driver instead."""
 
     name = "simulator"
+    terminal_id = TERMINAL_ID
 
     def __init__(
         self, step_delay_s: float = 0.05, decline_amounts: frozenset[int] = frozenset()
@@ -48,6 +54,9 @@ class SimulatedTerminal(PaymentTerminalDriver):
         self._trace = 0
         self._batch_count = 0
         self._batch_total_cents = 0
+        self._booked: dict[int, PaymentResult] = {}
+        self._reversed: set[int] = set()
+        self._last: PaymentResult | None = None
 
     @classmethod
     def detect(cls, options: Mapping[str, str]) -> bool:
@@ -70,7 +79,13 @@ class SimulatedTerminal(PaymentTerminalDriver):
             if self._busy:
                 self._cancel_requested.set()
 
-    def pay(self, amount_cents: int, reference: str, on_stage: StageCallback) -> PaymentResult:
+    def pay(
+        self,
+        amount_cents: int,
+        reference: str,
+        on_stage: StageCallback,
+        on_checkpoint: CheckpointRecorder | None = None,
+    ) -> PaymentResult:
         if amount_cents <= 0:
             raise ValueError(f"amount_cents must be positive, got {amount_cents}")
         with self._state_lock:
@@ -80,11 +95,52 @@ class SimulatedTerminal(PaymentTerminalDriver):
                 raise RuntimeError("a payment is already in flight; only one per terminal")
             self._busy = True
         try:
-            return self._run_sale(amount_cents, reference, on_stage)
+            if on_checkpoint is not None:
+                on_checkpoint(Checkpoint.ACCEPTED, None)
+            result = self._run_sale(amount_cents, reference, on_stage)
+            if on_checkpoint is not None:
+                on_checkpoint(Checkpoint.RESULT, result)
+            return result
         finally:
             with self._state_lock:
                 self._busy = False
                 self._cancel_requested.clear()
+
+    def last_transaction(self, on_stage: StageCallback | None = None) -> PaymentResult | None:
+        if not self._started:
+            raise RuntimeError("payment terminal is offline")
+        with self._totals_lock:
+            return self._last
+
+    def reverse(
+        self,
+        receipt_number: int,
+        amount_cents: int,
+        reference: str,
+        on_checkpoint: CheckpointRecorder | None = None,
+    ) -> PaymentResult:
+        with self._totals_lock:
+            original = self._booked.get(receipt_number)
+            if original is None:
+                return PaymentResult(
+                    PaymentOutcome.DECLINED, amount_cents, reference, reason="terminal_error"
+                )
+            if receipt_number in self._reversed:
+                return PaymentResult(PaymentOutcome.APPROVED, amount_cents, reference)
+            self._reversed.add(receipt_number)
+            self._receipt_number += 1
+            self._trace += 1
+            self._batch_total_cents -= original.amount_cents
+            result = PaymentResult(
+                PaymentOutcome.APPROVED,
+                original.amount_cents,
+                reference,
+                receipt_number=self._receipt_number,
+                terminal_id=TERMINAL_ID,
+                trace=self._trace,
+            )
+            self._last = result
+            return result
 
     def end_of_day(self) -> dict[str, Any]:
         if self.status() != "idle":
@@ -126,7 +182,7 @@ class SimulatedTerminal(PaymentTerminalDriver):
                 self._batch_total_cents += amount_cents
             receipt_number, trace = self._receipt_number, self._trace
         verdict = "APPROVED" if approved else "DECLINED"
-        return PaymentResult(
+        result = PaymentResult(
             outcome=PaymentOutcome.APPROVED if approved else PaymentOutcome.DECLINED,
             amount_cents=amount_cents,
             reference=reference,
@@ -145,6 +201,11 @@ class SimulatedTerminal(PaymentTerminalDriver):
                 verdict,
             ),
         )
+        if approved:
+            with self._totals_lock:
+                self._booked[receipt_number] = result
+                self._last = result
+        return result
 
 
 def _report(on_stage: StageCallback, stage: PaymentStage) -> None:
