@@ -18,6 +18,22 @@ from typing import Any, ClassVar
 from drivers.base import Driver
 from drivers.privacy import is_masked_pan
 
+# Why a payment did not go through: PaymentResult.reason, one of these; each has a
+# sentence for the resident in kiosk/payment_messages.py.
+DECLINED_BY_BANK = "declined_by_bank"
+CUSTOMER_ABORT = "customer_abort"
+CARD_NOT_READABLE = "card_not_readable"
+CARD_EXPIRED = "card_expired"
+CARD_NOT_ACCEPTED = "card_not_accepted"
+INSUFFICIENT_FUNDS = "insufficient_funds"
+WRONG_PIN = "wrong_pin"
+AMOUNT_NOT_ALLOWED = "amount_not_allowed"
+TERMINAL_BUSY = "terminal_busy"
+TERMINAL_ERROR = "terminal_error"
+NO_CONNECTION = "no_connection"
+
+ALREADY_REVERSED = "already_reversed"
+
 
 class PaymentStage(enum.Enum):
     """What the resident should see now; each has a sentence in kiosk/payment_messages."""

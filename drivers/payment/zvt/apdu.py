@@ -206,7 +206,14 @@ class Tlv:
         return {"tag": f"{self.tag:X}", "name": self.name, "value": value}
 
 
-def parse_tlv(raw: bytes) -> tuple[Tlv, ...]:
+# ZVT nests TLV a few levels deep (06 > 25 > 07); without a limit a hostile APDU of
+# a few KB nests past Python's recursion limit and raises RecursionError.
+MAX_TLV_DEPTH = 16
+
+
+def parse_tlv(raw: bytes, depth: int = 1) -> tuple[Tlv, ...]:
+    if depth > MAX_TLV_DEPTH:
+        raise ApduError(f"TLV nested deeper than {MAX_TLV_DEPTH} levels")
     items = []
     position = 0
     while position < len(raw):
@@ -217,7 +224,7 @@ def parse_tlv(raw: bytes) -> tuple[Tlv, ...]:
         body = raw[position : position + size]
         position += size
         first = tag >> 8 * ((tag.bit_length() - 1) // 8) if tag else 0
-        items.append(Tlv(tag, parse_tlv(body) if first & 0x20 else bytes(body)))
+        items.append(Tlv(tag, parse_tlv(body, depth + 1) if first & 0x20 else bytes(body)))
     return tuple(items)
 
 

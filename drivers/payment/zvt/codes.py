@@ -7,7 +7,19 @@ specification's own wording, which goes to the log for technicians.
 
 from __future__ import annotations
 
-from drivers.payment.interface import PaymentStage
+from drivers.payment.interface import (
+    AMOUNT_NOT_ALLOWED,
+    CARD_EXPIRED,
+    CARD_NOT_ACCEPTED,
+    CARD_NOT_READABLE,
+    CUSTOMER_ABORT,
+    DECLINED_BY_BANK,
+    INSUFFICIENT_FUNDS,
+    NO_CONNECTION,
+    TERMINAL_BUSY,
+    TERMINAL_ERROR,
+    PaymentStage,
+)
 
 COMMAND_NAMES = {
     (0x06, 0x00): "Registration",
@@ -26,19 +38,6 @@ COMMAND_NAMES = {
     (0x04, 0xFF): "Intermediate Status",
     (0x80, 0x00): "Acknowledgement",
 }
-
-# Reasons the resident is told about (keys of kiosk.payment_messages.REASON_MESSAGES).
-DECLINED_BY_BANK = "declined_by_bank"
-CUSTOMER_ABORT = "customer_abort"
-CARD_NOT_READABLE = "card_not_readable"
-CARD_EXPIRED = "card_expired"
-CARD_NOT_ACCEPTED = "card_not_accepted"
-INSUFFICIENT_FUNDS = "insufficient_funds"
-WRONG_PIN = "wrong_pin"
-AMOUNT_NOT_ALLOWED = "amount_not_allowed"
-TERMINAL_BUSY = "terminal_busy"
-TERMINAL_ERROR = "terminal_error"
-NO_CONNECTION = "no_connection"
 
 # code -> (reason, the specification's wording)
 RESULT_CODES: dict[int, tuple[str, str]] = {

@@ -30,6 +30,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 from drivers.payment.interface import (
+    ALREADY_REVERSED,
     Checkpoint,
     CheckpointRecorder,
     PaymentOutcome,
@@ -55,7 +56,7 @@ log = logging.getLogger(__name__)
 
 LINE_SETTINGS = ("8N1", "8N2", "8E1", "7E1")
 ABORT_CODE_CUSTOMER = 0x6C
-ALREADY_REVERSED = 0xB4
+ALREADY_REVERSED_CODE = 0xB4
 # Terminal status (BMP 19 of a status enquiry's completion): 00 is ready.
 STATUS_READY = 0x00
 STATUS_NOT_REGISTERED = 0x6B
@@ -211,7 +212,7 @@ class ZvtTerminal(PaymentTerminalDriver):
         with self._exclusive():
             operation = _Operation(amount_cents, reference, None, on_checkpoint)
             result = self._run(command, operation, cancellable=False)
-        if result.outcome is PaymentOutcome.DECLINED and result.reason == "already_reversed":
+        if result.outcome is PaymentOutcome.DECLINED and result.reason == ALREADY_REVERSED:
             return replace(result, outcome=PaymentOutcome.APPROVED)
         return result
 
@@ -549,8 +550,8 @@ def _stage_for(outcome: PaymentOutcome) -> PaymentStage:
 
 
 def _reason(code: int) -> str:
-    if code == ALREADY_REVERSED:
-        return "already_reversed"
+    if code == ALREADY_REVERSED_CODE:
+        return ALREADY_REVERSED
     if code == ABORT_CODE_CUSTOMER:
         return CUSTOMER_ABORT
     return result_reason(code)
