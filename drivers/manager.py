@@ -20,6 +20,7 @@ from drivers.base import KINDS, Driver
 from drivers.card.pcsc import PcscCardReader
 from drivers.card.simulator import SimulatedCardReader
 from drivers.payment.simulator import SimulatedTerminal
+from drivers.payment.zvt.ecr import ZvtTerminal
 from drivers.printer.escpos_driver import EscposPrinter
 from drivers.printer.simulator import SimulatedPrinter
 
@@ -44,6 +45,7 @@ def default_registry() -> dict[tuple[str, str], type[Driver]]:
         SimulatedCardReader,
         PcscCardReader,
         SimulatedTerminal,
+        ZvtTerminal,
         SimulatedPrinter,
         EscposPrinter,
     ]

@@ -23,7 +23,7 @@ SUPPORTED_LANGUAGES = ("en", "es")
 # can never name a driver this build does not have.
 DEVICE_DRIVERS = {
     "card": ("simulator", "pcsc"),
-    "payment": ("simulator",),
+    "payment": ("simulator", "zvt"),
     "printer": ("simulator", "escpos"),
 }
 
@@ -39,6 +39,17 @@ PRINTER_OPTIONS = (
     "profile",  # a python-escpos capabilities profile, e.g. TM-T20II
     "columns",
     "paper_width",  # 58 or 80 (mm)
+)
+
+
+PAYMENT_OPTIONS = (
+    "port",  # a device path, or socket://host:port for ZVT over TCP
+    "baudrate",
+    "line",  # 8N2 (ZVT's default), 8N1, 8E1 or 7E1
+    "password",  # the terminal's 6-digit ZVT password
+    "reply_timeout_s",
+    "status_timeout_s",
+    "idle_wait_s",
 )
 
 
@@ -143,6 +154,22 @@ def _tracking_url(value: str) -> str:
     return template
 
 
+def _currency(value: str) -> str:
+    import pycountry
+
+    code = value.strip().upper()
+    if pycountry.currencies.get(alpha_3=code) is None:
+        raise ValueError(f"must be an ISO 4217 currency code such as USD or EUR, got {value!r}")
+    return code
+
+
+def currency_number(code: str) -> int:
+    """ISO 4217 numeric code (840 for USD), which ZVT terminals use."""
+    import pycountry
+
+    return int(pycountry.currencies.get(alpha_3=code).numeric)
+
+
 def _optional_path(value: str) -> Path | None:
     return Path(value.strip()).expanduser() if value.strip() else None
 
@@ -193,6 +220,12 @@ SCHEMA: Mapping[str, Mapping[str, _Field]] = {
         "card_reader": _Field(_text, ""),
         # printer = escpos: how to reach it (checked by the driver's own parser).
         **{f"printer_{option}": _Field(_text, "") for option in PRINTER_OPTIONS},
+        # payment = zvt: how to reach the terminal (checked by the driver's own parser).
+        **{f"payment_{option}": _Field(_text, "") for option in PAYMENT_OPTIONS},
+    },
+    "payments": {
+        # What bills are paid in; the terminal is registered with this currency.
+        "currency": _Field(_currency, "USD"),
     },
     "storage": {
         "data_dir": _Field(_optional_path, ""),
@@ -312,6 +345,8 @@ def _check_consistency(values: Mapping[tuple[str, str], object]) -> None:
         raise ConfigError("sync", "backoff_base_s", "must not be larger than backoff_max_s")
     if values[("devices", "printer")] == "escpos":
         _check_printer(values)
+    if values[("devices", "payment")] == "zvt":
+        _check_payment_terminal(values)
     timeout, warning = values[("session", "inactivity_timeout_s")], values[("session", "warning_s")]
     if warning >= timeout:
         raise ConfigError("session", "warning_s", "must be shorter than inactivity_timeout_s")
@@ -347,3 +382,24 @@ def _check_printer(values: Mapping[tuple[str, str], object]) -> None:
         EscposSettings.from_options(options)
     except PrinterOptionError as error:
         raise ConfigError("devices", f"printer_{error.option}", str(error)) from None
+
+
+def payment_options(config_values: Mapping[tuple[str, str], object]) -> dict[str, str]:
+    """The ``payment_*`` keys that are set, named as the ZVT driver expects, with the
+    terminal's currency."""
+    options = {
+        option: str(config_values[("devices", f"payment_{option}")])
+        for option in PAYMENT_OPTIONS
+        if config_values[("devices", f"payment_{option}")]
+    }
+    options["currency"] = str(currency_number(config_values[("payments", "currency")]))
+    return options
+
+
+def _check_payment_terminal(values: Mapping[tuple[str, str], object]) -> None:
+    from drivers.payment.zvt.ecr import OptionError, ZvtSettings  # only zvt kiosks need it
+
+    try:
+        ZvtSettings.from_options(payment_options(values))
+    except OptionError as error:
+        raise ConfigError("devices", f"payment_{error.option}", str(error)) from None

@@ -17,6 +17,7 @@ from kiosk.card_sign_in import CardSignIn
 from kiosk.catalogue import Catalogue, CatalogueError, Service
 from kiosk.config import Config
 from kiosk.i18n import LANGUAGE_NAMES, N_, Translator, pick
+from kiosk.payment_flow import PAY_BILL, PAY_CONFIRM, PAY_OUTCOME, PAYING, PaymentFlow
 from kiosk.portal_client import PortalClient, PortalError, PortalUnavailable
 from kiosk.receipt_flow import CONTACT_HELP, RECEIPT_CHOICE, RECEIPT_CONTACT, ReceiptFlow
 from kiosk.session import ResidentSession, TimeoutEvent
@@ -30,7 +31,7 @@ log = logging.getLogger(__name__)
 ATTRACT, HOME, HELP, COMING_SOON = "attract", "home", "help", "coming_soon"
 SURVEY = "survey"
 # Services with a screen of their own at this kiosk; the rest are honest about it.
-BUILT_SERVICES = {"help": HELP, "survey": SURVEY}
+BUILT_SERVICES = {"help": HELP, "survey": SURVEY, "pay_bill": PAY_BILL}
 # Services that take money: refused up front when the kiosk could not record a charge.
 PAYMENT_SERVICES = frozenset({"pay_bill"})
 CATALOGUE_CACHE_KEY = "catalogue"
@@ -72,7 +73,7 @@ class CatalogueStatus:
     error: str = ""
 
 
-class KioskModel(CardSignIn, Submissions, ReceiptFlow):
+class KioskModel(CardSignIn, Submissions, ReceiptFlow, PaymentFlow):
     def __init__(
         self,
         config: Config,
@@ -85,8 +86,10 @@ class KioskModel(CardSignIn, Submissions, ReceiptFlow):
         sync=None,
         print_jobs=None,
         printing=None,
+        payment_desk=None,
         clock: Callable[[], float] = time.monotonic,
         background: Background = run_now,
+        call_soon: Callable[[Callable[[], None]], None] | None = None,
     ):
         self.config = config
         self.portal = portal
@@ -100,6 +103,10 @@ class KioskModel(CardSignIn, Submissions, ReceiptFlow):
         self.print_jobs = print_jobs
         self.printing = printing
         self.printer_status = None  # drivers.printer.interface.PrinterStatus, once known
+        # kiosk.payments.PaymentDesk; None: this kiosk takes no payments.
+        self.payment_desk = payment_desk
+        # Runs a function on the UI thread; the payment's progress arrives through it.
+        self._notify = call_soon or (lambda function: function())
         self._clock = clock
         self._background = background
         self.languages: tuple[str, ...] = config.get("kiosk", "languages")
@@ -124,6 +131,7 @@ class KioskModel(CardSignIn, Submissions, ReceiptFlow):
         self.last_submission = None  # offline.outbox.QueuedItem of this session
         self.submission_state = ""
         self._reset_receipt()
+        self._reset_payment()
         # Untranslated message about the card just used (unsupported, expired...).
         self.card_notice: str | None = None
         # Demo kiosks only: (label, insert) for each demo card, and taking it out.
@@ -265,6 +273,8 @@ class KioskModel(CardSignIn, Submissions, ReceiptFlow):
     def _enter_service(self, service_id: str) -> None:
         if service_id == "survey":
             self.survey = self._remembered_survey()
+        if service_id == "pay_bill":
+            self.type_bill_number(self.session.recall("pay.number", ""))
         self._go(BUILT_SERVICES.get(service_id, COMING_SOON))
 
     def open_help(self) -> None:
@@ -300,6 +310,7 @@ class KioskModel(CardSignIn, Submissions, ReceiptFlow):
         self.submission_state = ""
         self._abandon_receipt()
         self._reset_receipt()
+        self._reset_payment()
         self.card_notice = None
         self._return_screen = HOME
         self.screen = ATTRACT
@@ -443,6 +454,18 @@ class KioskModel(CardSignIn, Submissions, ReceiptFlow):
             )
         if self.screen == HELP:
             return " ".join([_("Help."), *[_(line) for line in HELP_LINES], self.help_contact()])
+        if self.screen == PAY_BILL:
+            return " ".join([_("Pay a bill."), self.bill_search_text()])
+        if self.screen == PAY_CONFIRM and self.selected_bill:
+            bill = self.selected_bill
+            return _("Pay {amount} for bill {number}? Touch Pay with card.").format(
+                amount=self.money(bill["amount_due_cents"], bill.get("currency")),
+                number=bill.get("number", ""),
+            )
+        if self.screen == PAYING:
+            return self.payment_stage_text()
+        if self.screen == PAY_OUTCOME:
+            return " ".join([self.payment_outcome_title() + ".", self.payment_outcome_text()])
         return ""
 
     def unavailable_title(self) -> str:

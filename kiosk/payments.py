@@ -101,6 +101,9 @@ class PaymentDesk:
 
     # What the screens ask ------------------------------------------------------
 
+    def terminal(self) -> PaymentTerminalDriver | None:
+        return self._terminal()
+
     def blocked_by_open_payment(self) -> bool:
         return bool(self._journal.open_entries())
 
@@ -165,6 +168,23 @@ class PaymentDesk:
                     entry = self._journal.move(entry, journal_states.REVERSING)
                 changed[self._reverse(entry)] += 1
         return {name: count for name, count in changed.items() if count}
+
+    def maintain(self) -> None:
+        """Resolve open entries and follow approved ones, unless a sale is running.
+        Called at start-up and whenever the sync worker has news; never raises."""
+        if not self._lock.acquire(blocking=False):
+            return
+        try:
+            self.recover()
+            changed = self.reconcile()
+            if changed:
+                log.info("payments reconciled: %s", changed)
+        except PaymentUnavailable as error:
+            log.warning("open payments not resolved yet: %s", error)
+        except Exception:
+            log.exception("payment maintenance failed")
+        finally:
+            self._lock.release()
 
     def end_of_day(self) -> dict:
         """Reverse what must be reversed while the batch is open, then close it."""

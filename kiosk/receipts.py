@@ -24,8 +24,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field, replace
 from typing import Any
 
-from drivers.privacy import mask_pan
 from drivers.printer.interface import ReceiptDocument, ReceiptLine
+from drivers.privacy import mask_pan
 from kiosk.i18n import N_, is_right_to_left
 
 # 11 or more digits in a row, ignoring spaces, dots and dashes: a national number (11),

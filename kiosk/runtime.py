@@ -19,8 +19,9 @@ from drivers.card.interface import CardData, CardReaderDriver
 from drivers.card.simulator import SimulatedCardReader
 from drivers.manager import DeviceManager
 from drivers.printer.simulator import SimulatedPrinter
-from kiosk.config import Config, ConfigError, printer_options
+from kiosk.config import Config, ConfigError, payment_options, printer_options
 from kiosk.model import Background, KioskModel, run_in_thread
+from kiosk.payments import PaymentDesk
 from kiosk.portal_client import PortalClient
 from kiosk.printing import PrintSettings, PrintWorker
 from kiosk.speech import Speaker, create_speaker
@@ -29,6 +30,7 @@ from offline.cache import Cache
 from offline.crypto import PayloadCipher, load_or_create_key
 from offline.db import open_database
 from offline.outbox import Outbox
+from offline.payment_journal import PaymentJournal
 from offline.print_jobs import PrintJobs
 from offline.startup import open_kiosk_database
 from offline.sync import SyncSettings, SyncWorker
@@ -98,6 +100,7 @@ def build_runtime(
         config = config.with_values(portal__url=server.url)
         token = server.token
         log.info("demo portal running at %s", server.url)
+        config = _start_demo_terminal(config, data_dir, closers)
     else:
         token = _read_token(config.get("portal", "token_file"))
 
@@ -129,7 +132,7 @@ def build_runtime(
             health_interval_s=config.get("sync", "health_interval_s"),
             retention=datetime.timedelta(days=config.get("storage", "sent_retention_days")),
         ),
-        on_status=lambda status: call_soon(lambda: model.sync_status_changed(status)),
+        on_status=lambda status: _sync_news(status, model, payment_desk, call_soon),
     )
 
     devices = DeviceManager(
@@ -153,6 +156,16 @@ def build_runtime(
         on_status=lambda status: call_soon(lambda: model.printer_status_changed(status)),
     )
 
+    # Its own connection: payments run on worker threads, one at a time (its lock).
+    payment_db = open_database(database_path, shared=True)
+    closers.append(payment_db.close)
+    payment_desk = PaymentDesk(
+        PaymentJournal(payment_db, cipher),
+        _outbox(config, payment_db, cipher),
+        lambda: devices.get("payment"),
+        alerts=Alerts(payment_db),
+    )
+
     if speaker is None:
         speaker = create_speaker(
             config.get("speech", "engine"),
@@ -170,8 +183,10 @@ def build_runtime(
         sync=sync,
         print_jobs=print_jobs,
         printing=printing,
+        payment_desk=payment_desk,
         background=background,
         clock=clock,
+        call_soon=call_soon,
     )
     devices.detect_once()
     devices.start()  # keeps looking for devices that were missing at start-up
@@ -179,11 +194,37 @@ def build_runtime(
     if start_sync:
         sync.start()
     printing.start()
+    # A payment left open by a crash is resolved with the terminal before any other.
+    background(payment_desk.maintain, lambda _result, _error: None)
     # Stopped before the database and client they use are closed (closers run reversed),
     # and the print worker before the printer it prints on.
     closers.append(sync.stop)
     closers.append(printing.stop)
     return Runtime(config, model, devices, client, sync, printing, closers, server)
+
+
+def _sync_news(status, model: KioskModel, payment_desk: PaymentDesk, call_soon) -> None:
+    """On the sync thread: show the news, and follow payments the portal answered for."""
+    call_soon(lambda: model.sync_status_changed(status))
+    payment_desk.maintain()
+
+
+def _start_demo_terminal(config: Config, data_dir: Path, closers: list) -> Config:
+    """A demo kiosk pays on the ZVT terminal simulator through the real ZVT driver,
+    over loopback TCP (ZVT's own TCP transport). 6.66 is always declined."""
+    from drivers.payment.zvt.simulator import Ledger, SimulatorSettings, TerminalSimulator
+
+    simulator = TerminalSimulator(
+        tcp_port=0,
+        ledger=Ledger(data_dir / "demo-terminal.db"),
+        settings=SimulatorSettings(step_delay_s=0.8, decline_amounts=frozenset({666})),
+    )
+    simulator.start()
+    closers.append(simulator.stop)
+    log.info("demo card terminal listening on port %d", simulator.tcp_port)
+    return config.with_values(
+        devices__payment="zvt", devices__payment_port=f"socket://127.0.0.1:{simulator.tcp_port}"
+    )
 
 
 def _portal_client(config: Config, token: str) -> PortalClient:
@@ -210,6 +251,10 @@ def _device_options(config: Config) -> dict[str, str]:
     options = {kind: config.get("devices", kind) for kind in ("card", "payment", "printer")}
     if config.get("devices", "card_reader"):
         options["card.reader"] = config.get("devices", "card_reader")
+    if options["payment"] == "zvt":
+        options.update(
+            {f"payment.{key}": value for key, value in payment_options(config.values).items()}
+        )
     if options["printer"] == "escpos":
         options.update(
             {f"printer.{key}": value for key, value in printer_options(config.values).items()}

@@ -18,6 +18,8 @@ CONFIRMATION = "confirmation"
 class Submissions:
     def payment_refusal(self) -> str | None:
         """Why no payment may start now (an untranslated message), or None."""
+        if self.payment_desk is None:
+            return NO_PAYMENTS_TEXT
         if self.alerts is not None and self.alerts.payments_blocked():
             return PAYMENTS_OFF_TEXT
         if self.outbox is not None and self.outbox.capacity_problem():
@@ -110,4 +112,7 @@ PAYMENTS_OFF_TEXT = N_(
 STORAGE_FULL_TEXT = N_(
     "This kiosk cannot take payments right now because its storage is full. "
     "No money has been taken. You can still use the other services."
+)
+NO_PAYMENTS_TEXT = N_(
+    "This kiosk cannot take card payments. You can pay on the city's website, or at the front desk."
 )

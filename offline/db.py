@@ -18,14 +18,16 @@ logger = logging.getLogger(__name__)
 BUSY_TIMEOUT_MS = 5000
 
 
-def open_database(path: str | Path) -> sqlite_utils.Database:
+def open_database(path: str | Path, *, shared: bool = False) -> sqlite_utils.Database:
     """Open (creating it and its folders if needed) the database at ``path``.
 
+    ``shared``: the connection may be used from several threads, one at a time (the
+    caller serialises them, as the payment desk does with its lock).
     Raises sqlite3.DatabaseError when the file exists but is not a database.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000)
+    conn = sqlite3.connect(path, timeout=BUSY_TIMEOUT_MS / 1000, check_same_thread=not shared)
     try:
         # WAL: readers (e.g. the UI) never block the writer. FULL: a committed
         # payment journal entry survives a power cut, which NORMAL does not promise.

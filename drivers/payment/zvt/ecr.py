@@ -66,7 +66,7 @@ BUSY_CODE = 0x9C
 class OptionError(ValueError):
     def __init__(self, option: str, problem: str):
         self.option = option
-        super().__init__(f"{option}: {problem}")
+        super().__init__(problem)
 
 
 @dataclass(frozen=True)
