@@ -349,7 +349,8 @@ class TerminalSimulator:
             except TimeoutError:
                 return None
             return PlainLink(_SocketPort(connection), timeouts)
-        port = serial.Serial(self.serial_path, timeout=0.02)
+        # ZVT's line default, as the kiosk side opens it (irrelevant on a pty, not on a cable).
+        port = serial.Serial(self.serial_path, stopbits=serial.STOPBITS_TWO, timeout=0.02)
         return _TerminalLink(port, timeouts, self.faults, self._rng)
 
     def _loop(self) -> None:
