@@ -85,7 +85,7 @@ def decode(raw: bytes) -> dict[str, Any]:
     try:
         parsed = parse(decode_apdu(apdu))
     except ApduError as error:
-        raise BadInput(f"not a ZVT APDU: {error}") from None
+        raise BadInput(f"malformed APDU: {error}") from None
     out["apdu"] = to_json(parsed)
     return out
 
@@ -102,16 +102,20 @@ def _unframe(raw: bytes) -> tuple[bytes, dict[str, Any]]:
     size = len(encode_frame(apdu))
     if len(raw) > size:
         raise BadInput(f"{len(raw) - size} extra bytes after the frame's CRC")
-    crc = raw[-2] | raw[-1] << 8
-    frame = {"crc_ok": True, "crc": f"{crc:04X}", "bytes": len(raw), "apdu_bytes": len(apdu)}
-    frame["doubled_dles"] = apdu.count(DLE)
-    return apdu, frame
+    return apdu, {
+        "crc_ok": True,
+        "crc": f"{raw[-2] | raw[-1] << 8:04X}",
+        "bytes": len(raw),
+        "apdu_bytes": len(apdu),
+        "doubled_dles": apdu.count(DLE),
+    }
 
 
 def probe(settings: ZvtSettings) -> dict[str, Any]:
     terminal = ZvtTerminal(settings)
-    terminal.start()  # raises RuntimeError with the reason
     try:
+        # stop() even when start() fails: a refused registration leaves the port open.
+        terminal.start()
         out: dict[str, Any] = {
             "port": settings.port,
             "terminal_id": terminal.terminal_id,
@@ -163,7 +167,10 @@ def main(argv: list[str] | None = None) -> int:
             names = ("port", "baudrate", "line", "password", "currency")
             # from_options checks each value and names the option that is wrong.
             result = probe(ZvtSettings.from_options({n: getattr(args, n) for n in names}))
-    except (BadInput, OptionError) as error:
+    except OptionError as error:
+        print(f"error: --{error.option}: {error}", file=sys.stderr)
+        return EXIT_BAD_INPUT
+    except BadInput as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except RuntimeError as error:

@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from drivers.payment.zvt.codes import CARD_TYPES, COMMAND_NAMES, result_text
-from drivers.privacy import is_masked_pan, mask_pan
+from drivers.privacy import is_masked_pan
 
 PASSWORD_BYTES = 3
 
@@ -285,15 +285,26 @@ def tlv_container(items: list[tuple[int, bytes | list]]) -> bytes:
 
 
 def decode_pan(raw: bytes) -> tuple[str, bool]:
-    """ZVT's PAN digits (E = masked digit, F = padding) as '*'-masked text, and
-    whether the terminal sent it unmasked (then only the last 4 digits are kept)."""
+    """ZVT's PAN digits (E = masked digit, F = padding) as '*'-masked text of the
+    same length, and whether the terminal sent it with no masking at all.
+
+    Whatever the terminal masked, only the last 4 digits are ever kept: a terminal
+    showing the first 6 and last 4 (allowed by PCI) still gets its first 6 hidden.
+    """
     text = raw.hex().upper().rstrip("F")
     if any(ch not in "0123456789E" for ch in text):
         raise ApduError("a PAN holds a nibble other than 0-9, E or F padding")
     masked = text.replace("E", "*")
     if is_masked_pan(masked):
         return masked, False
-    return mask_pan(masked), True
+    digits_seen, total = 0, sum(ch.isdigit() for ch in masked)
+    kept = []
+    for ch in masked:
+        if ch.isdigit():
+            digits_seen += 1
+            ch = ch if digits_seen > total - 4 else "*"
+        kept.append(ch)
+    return "".join(kept), "E" not in text
 
 
 def _fixed_value(bmp: _Bmp, raw: bytes) -> Any:

@@ -281,6 +281,8 @@ class ZvtTerminal(PaymentTerminalDriver):
                 messages.registration(self.settings.password, self.settings.currency)
             )
             if reply.cls == 0x84:
+                # An unregistered terminal must not be used: close it, like a failure.
+                self._drop_link()
                 raise RuntimeError(f"registration refused: {result_text(reply.ins)}")
             completion = self._await_end()
         except (LinkError, TerminalSilent, ApduError) as error:
