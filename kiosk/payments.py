@@ -221,9 +221,11 @@ class PaymentDesk:
 
     def _sale(self, terminal, entry: JournalEntry, order: dict, on_stage) -> PaymentAttempt:
         recorded: dict[str, PaymentResult] = {}
+        accepted: list[bool] = []
 
         def checkpoint(point: Checkpoint, result: PaymentResult | None) -> None:
             if point is Checkpoint.ACCEPTED:
+                accepted.append(True)
                 with self._journal.transaction():
                     self._journal.move(entry, journal_states.SENT)
                 self._step("accepted")
@@ -236,10 +238,21 @@ class PaymentDesk:
         try:
             result = terminal.pay(entry.amount_cents, entry.reference, on_stage, checkpoint)
         except (RuntimeError, ValueError) as error:
-            # The driver's contract: an exception means the sale never left the kiosk.
-            with self._journal.transaction():
-                self._journal.move(entry, journal_states.NOT_CHARGED, reason="not_started")
-            raise PaymentUnavailable(str(error)) from None
+            if accepted:
+                # The terminal had the sale: whatever failed after that, the card may
+                # be charged, so this is a lost outcome, never "not charged".
+                log.error(
+                    "payment %s failed after the terminal took it: %s", entry.reference, error
+                )
+                result = PaymentResult(
+                    PaymentOutcome.UNKNOWN, entry.amount_cents, entry.reference, reason="failed"
+                )
+            else:
+                # The driver's contract: an exception before the terminal acknowledged
+                # the sale means it never left the kiosk.
+                with self._journal.transaction():
+                    self._journal.move(entry, journal_states.NOT_CHARGED, reason="not_started")
+                raise PaymentUnavailable(str(error)) from None
         self._step("completed")
         current = self._journal.get(entry.reference)
         if result.outcome is PaymentOutcome.UNKNOWN and "result" not in recorded:

@@ -22,6 +22,7 @@ stored, and a PAN that is not masked is refused.
 
 from __future__ import annotations
 
+import contextlib
 import json
 from dataclasses import dataclass
 from typing import Any
@@ -154,8 +155,28 @@ class PaymentJournal:
         with db.atomic():
             apply_schema(db, _SCHEMA)
 
+    @contextlib.contextmanager
     def transaction(self):
-        return self._db.atomic()
+        """Commit everything written inside together (a savepoint when nested).
+
+        BEGIN IMMEDIATE takes the write lock up front: our writes read first (the
+        current state), and in WAL a read transaction cannot become a write one after
+        another connection (the sync worker) committed, which fails at once instead
+        of waiting for the busy timeout.
+        """
+        conn = self._db.conn
+        if conn.in_transaction:
+            with self._db.atomic():
+                yield self._db
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            yield self._db
+        except BaseException:
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
+            raise
+        conn.execute("COMMIT")
 
     # Writing ------------------------------------------------------------------
 

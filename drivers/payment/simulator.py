@@ -99,7 +99,14 @@ class SimulatedTerminal(PaymentTerminalDriver):
                 on_checkpoint(Checkpoint.ACCEPTED, None)
             result = self._run_sale(amount_cents, reference, on_stage)
             if on_checkpoint is not None:
-                on_checkpoint(Checkpoint.RESULT, result)
+                try:
+                    on_checkpoint(Checkpoint.RESULT, result)
+                except Exception:
+                    # As the interface says: an unrecorded result ends the sale UNKNOWN.
+                    logger.exception("recording the result failed")
+                    return PaymentResult(
+                        PaymentOutcome.UNKNOWN, amount_cents, reference, reason="not_recorded"
+                    )
             return result
         finally:
             with self._state_lock:

@@ -61,6 +61,8 @@ ALREADY_REVERSED_CODE = 0xB4
 STATUS_READY = 0x00
 STATUS_NOT_REGISTERED = 0x6B
 BUSY_CODE = 0x9C
+# The answer to a repeat receipt when the terminal has no transaction to repeat.
+NOTHING_TO_REPEAT = 0x83
 
 
 class OptionError(ValueError):
@@ -225,11 +227,13 @@ class ZvtTerminal(PaymentTerminalDriver):
             result = self._run(
                 messages.repeat_receipt(self.settings.password), operation, cancellable=False
             )
-        if result.outcome is PaymentOutcome.UNKNOWN:
-            raise RuntimeError("the terminal did not repeat its last receipt")
-        if result.outcome is not PaymentOutcome.APPROVED:
+        if result.outcome is PaymentOutcome.APPROVED:
+            return result
+        if operation.abort_code == NOTHING_TO_REPEAT:
             return None  # nothing booked yet
-        return result
+        # Refused (busy...) or aborted for another reason: that says nothing about
+        # whether the lost sale was charged, so it must not read as "nothing booked".
+        raise RuntimeError(f"the terminal did not repeat its last receipt ({result.reason})")
 
     def end_of_day(self) -> dict[str, Any]:
         with self._exclusive():
@@ -358,6 +362,16 @@ class ZvtTerminal(PaymentTerminalDriver):
             log.warning("%s: no acknowledgement (%s); outcome unknown", command.name, error)
             self._drop_link_if_broken(error)
             return op.unknown(NO_CONNECTION)
+        if reply.cls == 0x84 and reply.ins == STATUS_NOT_REGISTERED:
+            # The terminal rebooted since we registered: nothing was started, so
+            # register again and send the same command once more.
+            log.info("%s: the terminal forgot our registration; registering again", command.name)
+            try:
+                self._register()
+                reply = self._command(command)
+            except (LinkError, TerminalSilent, ApduError, RuntimeError) as error:
+                log.warning("%s after registering again: %s; outcome unknown", command.name, error)
+                return op.unknown(NO_CONNECTION)
         if reply.cls == 0x84:
             log.warning("%s refused by the terminal: %s", command.name, result_text(reply.ins))
             return op.refused(reply.ins)
@@ -456,6 +470,7 @@ class _Operation:
         self._on_stage = on_stage
         self._on_checkpoint = on_checkpoint
         self.result: PaymentResult | None = None
+        self.abort_code: int | None = None
         self.lines: list[str] = []
         self._customer_lines: list[str] = []
 
@@ -492,6 +507,7 @@ class _Operation:
         self.stage(PaymentStage.APPROVED if approved else _stage_for(outcome))
 
     def aborted(self, code: int) -> None:
+        self.abort_code = code
         if self.result is not None:
             return
         outcome = _failed_outcome(code)

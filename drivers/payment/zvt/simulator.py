@@ -408,8 +408,8 @@ class TerminalSimulator:
             if reply.command == (0x06, 0xB0) and during_sale:
                 self._send(messages.positive_ack())
                 return False
-            if reply.command == (0x05, 0x01):
-                self._send(messages.negative_ack(0x9C))  # busy with a sale
+            if reply.cls not in (0x80, 0x84):
+                self._send(messages.negative_ack(0x9C))  # busy: please wait
         return True  # a terminal goes on without the kiosk's confirmation
 
     def _completion(self) -> None:

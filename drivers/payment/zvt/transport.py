@@ -32,6 +32,7 @@ from __future__ import annotations
 import binascii
 import contextlib
 import logging
+import termios
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -266,7 +267,7 @@ class FramedLink:
         try:
             waiting = self.port.in_waiting
             chunk = self.port.read(waiting or 1)
-        except (OSError, serial.SerialException) as error:
+        except (OSError, serial.SerialException, termios.error) as error:
             raise LinkError(f"serial port failed: {error}") from None
         if chunk and self._tap is not None:
             self._tap("rx", chunk)
@@ -276,7 +277,7 @@ class FramedLink:
         try:
             self.port.write(data)
             self.port.flush()
-        except (OSError, serial.SerialException) as error:
+        except (OSError, serial.SerialException, termios.error) as error:
             raise LinkError(f"serial port failed: {error}") from None
         if self._tap is not None:
             self._tap("tx", data)
@@ -312,7 +313,7 @@ class PlainLink:
     def send(self, apdu: bytes) -> None:
         try:
             self.port.write(apdu)
-        except (OSError, serial.SerialException) as error:
+        except (OSError, serial.SerialException, termios.error) as error:
             raise LinkError(f"connection failed: {error}") from None
         if self._tap is not None:
             self._tap("tx", apdu)
@@ -329,7 +330,7 @@ class PlainLink:
                 return None
             try:
                 chunk = self.port.read(self.port.in_waiting or 1)
-            except (OSError, serial.SerialException) as error:
+            except (OSError, serial.SerialException, termios.error) as error:
                 raise LinkError(f"connection failed: {error}") from None
             if chunk:
                 if self._tap is not None:
