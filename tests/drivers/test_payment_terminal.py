@@ -10,8 +10,8 @@ from drivers.payment.interface import (
     PaymentResult,
     PaymentStage,
 )
-from drivers.privacy import is_masked_pan, mask_pan
 from drivers.payment.simulator import SimulatedTerminal
+from drivers.privacy import is_masked_pan, mask_pan
 
 S = PaymentStage
 WAIT_S = 10  # only a guard against hanging; no test depends on it
