@@ -16,6 +16,7 @@ from kiosk.i18n import N_
 from kiosk.payment_messages import UNRESOLVED_MESSAGE, reason_message, stage_message
 from kiosk.payments import PaymentUnavailable
 from kiosk.portal_client import PortalError
+from kiosk.submissions import NO_PAYMENTS_TEXT
 from offline import payment_journal as journal_states
 from offline.outbox import QueuedItem
 
@@ -119,9 +120,9 @@ class PaymentFlow:
 
     def start_payment(self) -> None:
         bill = self.selected_bill
-        if bill is None or self.payment_desk is None or self.screen == PAYING:
+        if bill is None or self.screen == PAYING:
             return
-        refusal = self.payment_refusal()
+        refusal = NO_PAYMENTS_TEXT if self.payment_desk is None else self.payment_refusal()
         if refusal:
             self.payment_problem = refusal
             self._go(PAY_OUTCOME)

@@ -18,8 +18,6 @@ CONFIRMATION = "confirmation"
 class Submissions:
     def payment_refusal(self) -> str | None:
         """Why no payment may start now (an untranslated message), or None."""
-        if self.payment_desk is None:
-            return NO_PAYMENTS_TEXT
         if self.alerts is not None and self.alerts.payments_blocked():
             return PAYMENTS_OFF_TEXT
         if self.outbox is not None and self.outbox.capacity_problem():

@@ -4,6 +4,7 @@ import pytest
 
 from kiosk.config import load_config
 from kiosk.model import ATTRACT, COMING_SOON, HELP, HOME, KioskModel
+from kiosk.payment_flow import PAY_BILL
 from kiosk.speech import SilentSpeaker
 from offline.cache import Cache
 from offline.db import open_database
@@ -35,12 +36,15 @@ def model(catalogue_document, clock, tmp_path):
     return model
 
 
-def test_attract_to_home_to_coming_soon(model):
+def test_attract_to_home_to_a_service(model):
     assert model.screen == ATTRACT and not model.session.active
     model.start_session()
     assert model.screen == HOME and model.session.active
     model.open_service("pay_bill")
-    assert model.screen == COMING_SOON and model.selected_service.id == "pay_bill"
+    assert model.screen == PAY_BILL and model.selected_service.id == "pay_bill"
+    model.go_home()
+    model.open_service("permits")
+    assert model.screen == COMING_SOON
     model.go_home()
     model.open_service("help")
     assert model.screen == HELP

@@ -10,7 +10,8 @@ from drivers.printer.interface import PrinterStatus
 from drivers.printer.render import render
 from drivers.printer.simulator import SimulatedPrinter
 from kiosk.config import load_config
-from kiosk.model import COMING_SOON, CONFIRMATION, HOME, KioskModel
+from kiosk.model import CONFIRMATION, HOME, KioskModel
+from kiosk.payment_flow import PAY_BILL
 from kiosk.printing import PrintWorker
 from kiosk.receipt_flow import (
     RECEIPT_CHOICE,
@@ -26,8 +27,6 @@ from offline.db import open_database
 from offline.outbox import Outbox
 from offline.print_jobs import PrintJobs
 from tests.core.test_model_submissions import SURVEY_SERVICE, DocumentPortal, Waker
-
-PAY_BILL = "pay_bill"
 
 
 class Kiosk:
@@ -175,10 +174,10 @@ def test_paid_flows_ask_first_when_the_printer_cannot_print(kiosk):
 
     model.open_service(PAY_BILL)
     model.choose_no_receipt()
-    assert model.screen == COMING_SOON  # the payment flow itself comes with issue 7
+    assert model.screen == PAY_BILL
     model.go_home()
     model.open_service(PAY_BILL)
-    assert model.screen == COMING_SOON  # asked once per visit
+    assert model.screen == PAY_BILL  # asked once per visit
 
     model.go_home()
     model.open_service("survey")
@@ -194,7 +193,7 @@ def test_the_contact_chosen_before_paying_gets_the_receipt(kiosk):
     model.open_service(PAY_BILL)
     model.choose_receipt_by_contact()
     model.submit_receipt_contact("+34 612 345 678")
-    assert model.screen == COMING_SOON
+    assert model.screen == PAY_BILL
     model.go_home()
     item = kiosk.survey()  # stands in for the paid submission
     assert model.receipt_state == "contact" and kiosk.jobs.recent() == []
@@ -205,7 +204,7 @@ def test_the_contact_chosen_before_paying_gets_the_receipt(kiosk):
 def test_with_a_working_printer_paid_flows_go_straight_on(kiosk):
     kiosk.worker.run_once()
     kiosk.model.open_service(PAY_BILL)
-    assert kiosk.model.screen == COMING_SOON
+    assert kiosk.model.screen == PAY_BILL
 
 
 @pytest.mark.parametrize(
