@@ -27,6 +27,10 @@ from screens.coming_soon import ComingSoonScreen
 from screens.confirmation import ConfirmationScreen
 from screens.help import HelpScreen
 from screens.home import HomeScreen
+from screens.pay_bill import PayBillScreen
+from screens.pay_confirm import PayConfirmScreen
+from screens.pay_outcome import PayOutcomeScreen
+from screens.paying import PayingScreen
 from screens.receipt_choice import ReceiptChoiceScreen
 from screens.receipt_contact import ReceiptContactScreen
 from screens.survey import SurveyScreen
@@ -44,6 +48,10 @@ SCREEN_CLASSES = (
     ConfirmationScreen,
     ReceiptChoiceScreen,
     ReceiptContactScreen,
+    PayBillScreen,
+    PayConfirmScreen,
+    PayingScreen,
+    PayOutcomeScreen,
 )
 
 
@@ -154,7 +162,7 @@ class KioskApp(App):
             self._sync_connection()
             if model.screen == "confirmation":
                 self.screen(model.screen).refresh()
-        elif topic in ("survey", "submission", "receipt", "printer"):
+        elif topic in ("survey", "submission", "receipt", "printer", "bills", "payment"):
             self.screen(model.screen).refresh()
         elif topic == "identity":
             self.screen(HOME).refresh_identity()

@@ -31,6 +31,10 @@ def test_tour_writes_a_legible_picture_of_every_screen_in_each_language(tmp_path
             "survey",
             "confirmation",
             "timeout-warning",
+            "pay-bill",
+            "pay-confirm",
+            "paying",
+            "pay-outcome",
         ):
             assert any(n.startswith(language) and n.endswith(screen) for n in names), (
                 language,
