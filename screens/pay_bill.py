@@ -63,6 +63,8 @@ class PayBillScreen(KioskScreen):
             )
             button.bind(on_release=lambda b: self.model.choose_bill(b.bill_id))
             listing.add_widget(button)
+        # A new list starts at its top, whatever the last one was scrolled to.
+        self.ids.bill_scroll.scroll_y = 1
 
     def on_number_text(self, text: str) -> None:
         if text != self.model.bill_search.number:

@@ -108,7 +108,7 @@ def test_help_is_on_every_screen_and_returns(kiosk):
     kiosk.tap_action("service:pay_bill")
     kiosk.tap_action("help")
     kiosk.tap_action("back")
-    assert kiosk.screen == "coming_soon"
+    assert kiosk.screen == "pay_bill"
 
 
 def test_escape_and_close_requests_do_not_exit(kiosk):

@@ -4,7 +4,10 @@ what became of the money."""
 
 from __future__ import annotations
 
+import itertools
 import sqlite3
+import threading
+import time
 import uuid
 
 import pytest
@@ -20,10 +23,6 @@ CANCELLED = "The payment was cancelled. You were not charged."
 INSERT_ES = "Inserte, acerque o deslice su tarjeta en el terminal de pago."
 # Four steps of the simulator at 0.8 s each, plus connecting: generous, never a measure.
 PAYMENT_WAIT_S = 60
-# A resident who takes their time at the terminal. Offscreen rendering can hold the UI
-# thread for a second or two, and a Cancel tap must still reach the terminal before
-# the card is charged, as it would for a resident.
-SLOW_STEP_S = 4.0
 
 
 @pytest.fixture
@@ -42,8 +41,11 @@ def paying_kiosk(kiosk):
 
 
 @pytest.fixture
-def slow_terminal(paying_kiosk):
-    """The demo kiosk's terminal simulator, taking SLOW_STEP_S per step for this test."""
+def waiting_terminal(paying_kiosk):
+    """The demo terminal, waiting at "insert your card" until the test lets it go on,
+    as a real one waits for a resident who has not put a card in yet. Offscreen
+    rendering can hold the UI thread for seconds; a resident's Cancel tap must not
+    race the simulator's clock."""
     from drivers.payment.zvt.simulator import TerminalSimulator
 
     (simulator,) = [
@@ -51,10 +53,19 @@ def slow_terminal(paying_kiosk):
         for closer in paying_kiosk.runtime.closers
         if isinstance(getattr(closer, "__self__", None), TerminalSimulator)
     ]
-    usual = simulator.settings.step_delay_s
-    simulator.settings.step_delay_s = SLOW_STEP_S
+    go_on = threading.Event()
+    steps = itertools.count()
+
+    def pause() -> None:
+        if next(steps) == 1:  # the terminal has just asked for the card
+            go_on.wait(PAYMENT_WAIT_S)
+        time.sleep(simulator.settings.step_delay_s)
+
+    simulator._pause = pause
+    paying_kiosk.let_terminal_go_on = go_on.set
     yield paying_kiosk
-    simulator.settings.step_delay_s = usual
+    go_on.set()
+    del simulator._pause
 
 
 def add_bill(kiosk, amount_cents: int) -> dict:
@@ -135,8 +146,11 @@ def visible(kiosk, action: str) -> bool:
     )
 
 
-def wait_for_screen(kiosk, screen: str, what: str) -> None:
-    kiosk.wait_until(lambda: kiosk.screen == screen, what, PAYMENT_WAIT_S)
+def wait_for_screen(kiosk, screen: str, what: str, seen=None) -> None:
+    try:
+        kiosk.wait_until(lambda: kiosk.screen == screen, what, PAYMENT_WAIT_S)
+    except AssertionError as error:
+        raise AssertionError(f"{error}; still on {kiosk.screen}, after {seen}") from None
     kiosk.pump()  # laid out, before anything is tapped or read
 
 
@@ -256,24 +270,31 @@ def test_a_declined_card_is_explained_and_can_be_tried_again(paying_kiosk):
     assert kiosk.screen == "home"
 
 
-def test_cancelling_at_the_card_prompt_charges_nothing(slow_terminal):
-    kiosk = slow_terminal
+def test_cancelling_at_the_card_prompt_charges_nothing(waiting_terminal):
+    kiosk = waiting_terminal
     bill = add_bill(kiosk, 1234)
     open_pay_bill(kiosk)
     number_field(kiosk).text = bill["number"]
     find_and_choose(kiosk, bill)
 
-    kiosk.tap_action("pay_with_card")
-    assert kiosk.screen == "paying"
-    kiosk.wait_until(
-        lambda: stage_label(kiosk).text == INSERT, "the terminal to ask for the card", 30
-    )
-    assert visible(kiosk, "cancel_payment")
-    kiosk.tap_action("cancel_payment")
-    assert stage_label(kiosk).text == "Cancelling…"
-    assert not visible(kiosk, "cancel_payment")  # one tap is enough
+    seen = watch_stage(kiosk)
+    try:
+        kiosk.tap_action("pay_with_card")
+        assert kiosk.screen == "paying"
+        kiosk.wait_until(
+            lambda: stage_label(kiosk).text == INSERT, "the terminal to ask for the card", 30
+        )
+        assert visible(kiosk, "cancel_payment")
+        kiosk.tap_action("cancel_payment")
+        assert not visible(kiosk, "cancel_payment")  # one tap is enough
+        kiosk.let_terminal_go_on()
+        wait_for_screen(kiosk, "pay_outcome", "the cancellation", seen)
+    finally:
+        kiosk.unwatch()
 
-    wait_for_screen(kiosk, "pay_outcome", "the cancellation")
+    on_paying = shown_on_paying(seen)
+    assert index_of(on_paying, INSERT) < index_of(on_paying, "Cancelling…"), on_paying
+    assert PIN not in on_paying[index_of(on_paying, "Cancelling…") :]
     shown = kiosk.texts()
     assert "Payment cancelled" in shown
     assert CANCELLED in shown
@@ -284,8 +305,8 @@ def test_cancelling_at_the_card_prompt_charges_nothing(slow_terminal):
     assert kiosk.model.outbox.find(f"payment-{attempt.entry.reference}") is None
 
 
-def test_the_paying_screen_speaks_spanish(slow_terminal):
-    kiosk = slow_terminal
+def test_the_paying_screen_speaks_spanish(waiting_terminal):
+    kiosk = waiting_terminal
     bill = add_bill(kiosk, 2500)
     kiosk.tap_action("language:es")
     open_pay_bill(kiosk)
@@ -294,10 +315,19 @@ def test_the_paying_screen_speaks_spanish(slow_terminal):
     find_and_choose(kiosk, bill)
     assert "Factura de agua de prueba" in kiosk.texts()
 
-    kiosk.tap_action("pay_with_card")
-    kiosk.wait_until(lambda: stage_label(kiosk).text == INSERT_ES, "the Spanish card prompt", 30)
-    assert INSERT_ES in kiosk.texts()
-    assert INSERT not in kiosk.texts()
-    kiosk.tap_action("cancel_payment")
-    wait_for_screen(kiosk, "pay_outcome", "the cancellation")
+    seen = watch_stage(kiosk)
+    try:
+        kiosk.tap_action("pay_with_card")
+        kiosk.wait_until(
+            lambda: stage_label(kiosk).text == INSERT_ES, "the Spanish card prompt", 30
+        )
+        assert INSERT_ES in kiosk.texts()
+        assert INSERT not in kiosk.texts()
+        kiosk.tap_action("cancel_payment")
+        kiosk.let_terminal_go_on()
+        wait_for_screen(kiosk, "pay_outcome", "the cancellation", seen)
+    finally:
+        kiosk.unwatch()
+    assert "Cancelando…" in shown_on_paying(seen)
     assert "Pago cancelado" in kiosk.texts()
+    assert "El pago se canceló. No se le cobró nada." in kiosk.texts()

@@ -199,8 +199,8 @@ def test_paying_with_no_paper_asks_about_the_receipt_first(kiosk, printer):
 
     kiosk.tap_action("no_receipt")
 
-    assert kiosk.screen == "coming_soon"
-    assert "Not available here yet" in kiosk.texts()
+    assert kiosk.screen == "pay_bill"
+    assert "Type the bill or account number printed on your bill, or scan it." in kiosk.texts()
     # The choice holds for the rest of the visit, so nothing prints for the survey.
     kiosk.tap_action("back")
     printed_before = len(printer.jobs)
@@ -220,7 +220,7 @@ def test_paying_with_no_paper_can_send_the_receipts_by_text_message(kiosk, print
     contact_field(kiosk).text = PHONE
     kiosk.tap_action("send_receipt_contact")
 
-    assert kiosk.screen == "coming_soon"
+    assert kiosk.screen == "pay_bill"
     kiosk.tap_action("back")
     reference = finish_survey(kiosk)
     assert "Your receipt will be sent to *** 477." in kiosk.texts()
@@ -236,8 +236,8 @@ def test_paying_with_paper_goes_straight_to_the_service(kiosk, printer):
 
     kiosk.tap_action("service:pay_bill")
 
-    assert kiosk.screen == "coming_soon"
-    assert "Not available here yet" in kiosk.texts()
+    assert kiosk.screen == "pay_bill"
+    assert "Type the bill or account number printed on your bill, or scan it." in kiosk.texts()
 
 
 def test_the_typed_contact_does_not_outlive_the_screen_or_the_visit(kiosk, printer):
@@ -283,7 +283,7 @@ def test_a_sent_contact_is_cleared_from_the_field_and_ends_with_the_visit(kiosk,
     kiosk.tap_action("receipt_by_contact")
     contact_field(kiosk).text = EMAIL
     kiosk.tap_action("send_receipt_contact")
-    assert kiosk.screen == "coming_soon"
+    assert kiosk.screen == "pay_bill"
     assert contact_field(kiosk).text == ""
 
     kiosk.tap_action("finish")
