@@ -148,6 +148,12 @@ class PaymentFlow:
             return
         self.payment_stage = stage
         self.session.record_activity()  # a resident at the terminal is not idle
+        if self._cancel_requested and stage in _CANCELLABLE:
+            # A cancel tapped before the terminal took the sale found no sale to stop;
+            # ask again now that there is one.
+            terminal = self.payment_desk.terminal() if self.payment_desk else None
+            if terminal is not None:
+                terminal.cancel()
         self._changed("payment")
         self._say(self.payment_stage_text())
 
