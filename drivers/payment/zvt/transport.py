@@ -186,8 +186,13 @@ class LinkTimeouts:
 WireTap = Callable[[str, bytes], None]  # ("tx" | "rx", bytes), for benchmarks and tests
 
 
-class FramedLink:
-    """The serial transport over a pyserial port (a real UART, a pty, or RFC 2217)."""
+# What a dying port raises: pyserial's errors, OSError (EIO when socat or a USB
+# adapter goes away) and termios.error (EIO while draining a write).
+_PORT_ERRORS = (OSError, serial.SerialException, termios.error)
+
+
+class _PortLink:
+    """Reading and writing a pyserial port, with every port failure a LinkError."""
 
     def __init__(
         self, port: serial.SerialBase, timeouts: LinkTimeouts, *, tap: WireTap | None = None
@@ -195,15 +200,42 @@ class FramedLink:
         self.port = port
         self.timeouts = timeouts
         self._tap = tap
+        port.timeout = timeouts.poll_s
+
+    def close(self) -> None:
+        with contextlib.suppress(*_PORT_ERRORS):
+            self.port.close()
+
+    def _read(self) -> bytes:
+        try:
+            chunk = self.port.read(self.port.in_waiting or 1)
+        except _PORT_ERRORS as error:
+            raise LinkError(f"port failed: {error}") from None
+        if chunk and self._tap is not None:
+            self._tap("rx", chunk)
+        return chunk
+
+    def _write(self, data: bytes) -> None:
+        try:
+            self.port.write(data)
+            self.port.flush()
+        except _PORT_ERRORS as error:
+            raise LinkError(f"port failed: {error}") from None
+        if self._tap is not None:
+            self._tap("tx", data)
+
+
+class FramedLink(_PortLink):
+    """The serial transport over a pyserial port (a real UART, a pty, or RFC 2217)."""
+
+    def __init__(
+        self, port: serial.SerialBase, timeouts: LinkTimeouts, *, tap: WireTap | None = None
+    ):
+        super().__init__(port, timeouts, tap=tap)
         self._decoder = FrameDecoder()
         self._inbox: list[bytes] = []
         self._controls: list[int] = []
         self._last_byte_at = 0.0
-        port.timeout = timeouts.poll_s
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError, serial.SerialException):
-            self.port.close()
 
     def send(self, apdu: bytes) -> None:
         """Send one APDU and wait for its ACK; raises LinkError after max_tries."""
@@ -263,24 +295,6 @@ class FramedLink:
         """Whether to NAK an intact frame; only the terminal simulator ever does."""
         return False
 
-    def _read(self) -> bytes:
-        try:
-            waiting = self.port.in_waiting
-            chunk = self.port.read(waiting or 1)
-        except (OSError, serial.SerialException, termios.error) as error:
-            raise LinkError(f"serial port failed: {error}") from None
-        if chunk and self._tap is not None:
-            self._tap("rx", chunk)
-        return chunk
-
-    def _write(self, data: bytes) -> None:
-        try:
-            self.port.write(data)
-            self.port.flush()
-        except (OSError, serial.SerialException, termios.error) as error:
-            raise LinkError(f"serial port failed: {error}") from None
-        if self._tap is not None:
-            self._tap("tx", data)
 
 
 def apdu_size(header: bytes) -> int | None:
@@ -294,29 +308,17 @@ def apdu_size(header: bytes) -> int | None:
     return 5 + int.from_bytes(header[3:5], "little")
 
 
-class PlainLink:
+class PlainLink(_PortLink):
     """ZVT over TCP: bare APDUs, no framing, no ACK (TCP is already reliable)."""
 
     def __init__(
         self, port: serial.SerialBase, timeouts: LinkTimeouts, *, tap: WireTap | None = None
     ):
-        self.port = port
-        self.timeouts = timeouts
-        self._tap = tap
+        super().__init__(port, timeouts, tap=tap)
         self._buffer = bytearray()
-        port.timeout = timeouts.poll_s
-
-    def close(self) -> None:
-        with contextlib.suppress(OSError, serial.SerialException):
-            self.port.close()
 
     def send(self, apdu: bytes) -> None:
-        try:
-            self.port.write(apdu)
-        except (OSError, serial.SerialException, termios.error) as error:
-            raise LinkError(f"connection failed: {error}") from None
-        if self._tap is not None:
-            self._tap("tx", apdu)
+        self._write(apdu)
 
     def receive(self, timeout_s: float, *, stop: Callable[[], bool] | None = None) -> bytes | None:
         deadline = time.monotonic() + timeout_s
@@ -328,14 +330,7 @@ class PlainLink:
                 return apdu
             if time.monotonic() >= deadline or (stop is not None and stop()):
                 return None
-            try:
-                chunk = self.port.read(self.port.in_waiting or 1)
-            except (OSError, serial.SerialException, termios.error) as error:
-                raise LinkError(f"connection failed: {error}") from None
-            if chunk:
-                if self._tap is not None:
-                    self._tap("rx", chunk)
-                self._buffer += chunk
+            self._buffer += self._read()
 
 
 Link = FramedLink | PlainLink
