@@ -16,7 +16,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from drivers.payment.zvt.codes import CARD_TYPES, COMMAND_NAMES, result_text
+from drivers.payment.zvt.codes import CARD_TYPES, COMMAND_NAMES, intermediate_text, result_text
 from drivers.privacy import is_masked_pan
 
 PASSWORD_BYTES = 3
@@ -257,31 +257,27 @@ def _tlv_length(raw: bytes, position: int) -> tuple[int, int]:
     return int.from_bytes(raw[position + 1 : position + 1 + count], "big"), position + 1 + count
 
 
+def _ber_length(size: int) -> bytes:
+    if size < 0x80:
+        return bytes([size])
+    if size <= 0xFF:
+        return bytes([0x81, size])
+    return b"\x82" + size.to_bytes(2, "big")
+
+
 def encode_tlv(items: list[tuple[int, bytes | list]]) -> bytes:
     out = bytearray()
     for tag, value in items:
         body = encode_tlv(value) if isinstance(value, list) else value
         out += tag.to_bytes(max(1, (tag.bit_length() + 7) // 8), "big")
-        if len(body) < 0x80:
-            out.append(len(body))
-        elif len(body) <= 0xFF:
-            out += bytes([0x81, len(body)])
-        else:
-            out += b"\x82" + len(body).to_bytes(2, "big")
-        out += body
+        out += _ber_length(len(body)) + body
     return bytes(out)
 
 
 def tlv_container(items: list[tuple[int, bytes | list]]) -> bytes:
     """BMP 06 holding ``items``."""
     body = encode_tlv(items)
-    if len(body) < 0x80:
-        length = bytes([len(body)])
-    elif len(body) <= 0xFF:
-        length = bytes([0x81, len(body)])
-    else:
-        length = b"\x82" + len(body).to_bytes(2, "big")
-    return b"\x06" + length + body
+    return b"\x06" + _ber_length(len(body)) + body
 
 
 def decode_pan(raw: bytes) -> tuple[str, bool]:
@@ -384,8 +380,6 @@ _PREFIXES: dict[tuple[int, int], tuple[tuple[str, int, str], ...]] = {
 
 
 def _prefix_value(kind: str, raw: bytes) -> Any:
-    from drivers.payment.zvt.codes import intermediate_text
-
     if kind == "secret":
         return "<withheld>"
     if kind == "hex":

@@ -296,7 +296,6 @@ class FramedLink(_PortLink):
         return False
 
 
-
 def apdu_size(header: bytes) -> int | None:
     """Total size of the APDU that ``header`` starts, or None if more bytes are needed."""
     if len(header) < 3:
