@@ -8,6 +8,7 @@ specification's own wording, which goes to the log for technicians.
 from __future__ import annotations
 
 from drivers.payment.interface import (
+    ALREADY_REVERSED,
     AMOUNT_NOT_ALLOWED,
     CARD_EXPIRED,
     CARD_NOT_ACCEPTED,
@@ -79,7 +80,7 @@ RESULT_CODES: dict[int, tuple[str, str]] = {
     0xA5: (TERMINAL_ERROR, "function not allowed due to PCI-DSS/P2PE rules"),
     0xB1: (TERMINAL_ERROR, "memory full"),
     0xB2: (TERMINAL_ERROR, "merchant journal full"),
-    0xB4: (TERMINAL_ERROR, "already reversed"),
+    0xB4: (ALREADY_REVERSED, "already reversed"),
     0xB5: (TERMINAL_ERROR, "reversal not possible"),
     0xB7: (TERMINAL_ERROR, "pre-authorisation incorrect (amount too high) or amount wrong"),
     0xB8: (TERMINAL_ERROR, "error pre-authorisation"),

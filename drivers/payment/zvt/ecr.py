@@ -42,7 +42,6 @@ from drivers.payment.interface import (
 from drivers.payment.zvt import messages
 from drivers.payment.zvt.apdu import Apdu, ApduError, Parsed, decode_apdu, parse
 from drivers.payment.zvt.codes import (
-    CUSTOMER_ABORT,
     NO_CONNECTION,
     TERMINAL_BUSY,
     intermediate_stage,
@@ -56,7 +55,6 @@ log = logging.getLogger(__name__)
 
 LINE_SETTINGS = ("8N1", "8N2", "8E1", "7E1")
 ABORT_CODE_CUSTOMER = 0x6C
-ALREADY_REVERSED_CODE = 0xB4
 # Terminal status (BMP 19 of a status enquiry's completion): 00 is ready.
 STATUS_READY = 0x00
 STATUS_NOT_REGISTERED = 0x6B
@@ -498,7 +496,7 @@ class _Operation:
             card_type=message.get("card_name") or card.get("name", ""),
             terminal_id=message.get("terminal_id", terminal_id) or "",
             trace=message.get("trace"),
-            reason=_reason(code),
+            reason=result_reason(code),
         )
         if self.result is not None and self.result.receipt_number == result.receipt_number:
             return  # the terminal repeated a report whose ACK it missed
@@ -511,14 +509,16 @@ class _Operation:
         if self.result is not None:
             return
         outcome = _failed_outcome(code)
-        result = PaymentResult(outcome, self.amount_cents, self.reference, reason=_reason(code))
+        result = PaymentResult(
+            outcome, self.amount_cents, self.reference, reason=result_reason(code)
+        )
         self.checkpoint(Checkpoint.RESULT, result)
         self.result = result
         self.stage(_stage_for(outcome))
 
     def refused(self, code: int) -> PaymentResult:
         # 84 xx: the command itself was refused, so nothing was started.
-        reason = TERMINAL_BUSY if code in (0x9C, 0x83) else _reason(code)
+        reason = TERMINAL_BUSY if code in (0x9C, 0x83) else result_reason(code)
         result = PaymentResult(
             PaymentOutcome.DECLINED, self.amount_cents, self.reference, reason=reason
         )
@@ -565,14 +565,6 @@ def _failed_outcome(code: int) -> PaymentOutcome:
 
 def _stage_for(outcome: PaymentOutcome) -> PaymentStage:
     return PaymentStage.ABORTED if outcome is PaymentOutcome.ABORTED else PaymentStage.DECLINED
-
-
-def _reason(code: int) -> str:
-    if code == ALREADY_REVERSED_CODE:
-        return ALREADY_REVERSED
-    if code == ABORT_CODE_CUSTOMER:
-        return CUSTOMER_ABORT
-    return result_reason(code)
 
 
 def _report(on_stage: StageCallback, stage: PaymentStage) -> None:
