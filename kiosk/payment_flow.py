@@ -201,21 +201,12 @@ class PaymentFlow:
             "bills": [(bill.get("number", ""), self.bill_description(bill), entry.amount_cents)],
             "terminal_lines": list(attempt.result.receipt_lines),
         }
-        if self.print_jobs is not None:
-            with self.print_jobs.transaction():
-                self._queue_receipt(item, receipt)
-        else:
+        # The outbox's connection: a receipt sent by email is an outbox item too.
+        with self.outbox.transaction():
             self._queue_receipt(item, receipt)
-        self.last_submission = item
-        self.submission_state = "pending"
         self.bill_search = BillSearch()
         self.session.remember("pay.number", "")
-        if self.sync is not None:
-            self.sync.wake()
-        from kiosk.submissions import CONFIRMATION
-
-        self._go(CONFIRMATION)
-        self._receipt_queued()
+        self._confirm(item)
 
     def payment_outcome_title(self) -> str:
         entry = self.payment_attempt.entry if self.payment_attempt else None

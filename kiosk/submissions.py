@@ -57,13 +57,17 @@ class Submissions:
             item = self.outbox.enqueue(kind, payload, order_key=order_key)
             self._queue_receipt(item, receipt)
         log.info("queued %s as %s", kind, item.reference)
+        self._confirm(item)
+        return item
+
+    def _confirm(self, item) -> None:
+        """Show the confirmation of ``item`` (committed, with its receipt) and send it."""
         self.last_submission = item
         self.submission_state = "pending"
         if self.sync is not None:
             self.sync.wake()
         self._go(CONFIRMATION)
         self._receipt_queued()
-        return item
 
     def sync_status_changed(self, status) -> None:
         """From the sync worker (on the UI thread): connection and queue changed."""
