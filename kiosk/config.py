@@ -360,13 +360,20 @@ def _check_consistency(values: Mapping[tuple[str, str], object]) -> None:
             raise ConfigError("portal", "identity_salt", "is required in production mode")
 
 
+def _device_options(
+    config_values: Mapping[tuple[str, str], object], kind: str, names: tuple[str, ...]
+) -> dict[str, str]:
+    """The ``[devices] <kind>_*`` keys that are set, without the prefix."""
+    return {
+        name: str(config_values[("devices", f"{kind}_{name}")])
+        for name in names
+        if config_values[("devices", f"{kind}_{name}")]
+    }
+
+
 def printer_options(config_values: Mapping[tuple[str, str], object]) -> dict[str, str]:
     """The ``printer_*`` keys that are set, named as the escpos driver expects."""
-    return {
-        option: str(config_values[("devices", f"printer_{option}")])
-        for option in PRINTER_OPTIONS
-        if config_values[("devices", f"printer_{option}")]
-    }
+    return _device_options(config_values, "printer", PRINTER_OPTIONS)
 
 
 def _check_printer(values: Mapping[tuple[str, str], object]) -> None:
@@ -387,11 +394,7 @@ def _check_printer(values: Mapping[tuple[str, str], object]) -> None:
 def payment_options(config_values: Mapping[tuple[str, str], object]) -> dict[str, str]:
     """The ``payment_*`` keys that are set, named as the ZVT driver expects, with the
     terminal's currency."""
-    options = {
-        option: str(config_values[("devices", f"payment_{option}")])
-        for option in PAYMENT_OPTIONS
-        if config_values[("devices", f"payment_{option}")]
-    }
+    options = _device_options(config_values, "payment", PAYMENT_OPTIONS)
     options["currency"] = str(currency_number(config_values[("payments", "currency")]))
     return options
 
