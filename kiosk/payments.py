@@ -201,9 +201,8 @@ class PaymentDesk:
         terminal = self._terminal()
         if terminal is None or terminal.status() == "offline":
             raise PaymentUnavailable("the payment terminal is not connected")
+        self.recover(on_stage)
         try:
-            for entry in self._journal.open_entries():
-                self._resolve(terminal, entry, on_stage)
             if not self._journal.knows_terminal(terminal.terminal_id):
                 self._learn_baseline(terminal)
         except RuntimeError as error:
