@@ -132,7 +132,7 @@ def build_runtime(
             health_interval_s=config.get("sync", "health_interval_s"),
             retention=datetime.timedelta(days=config.get("storage", "sent_retention_days")),
         ),
-        on_status=lambda status: _sync_news(status, model, payment_desk, call_soon),
+        on_status=lambda status: _sync_news(status, model, payment_desk, call_soon, background),
     )
 
     devices = DeviceManager(
@@ -203,10 +203,11 @@ def build_runtime(
     return Runtime(config, model, devices, client, sync, printing, closers, server)
 
 
-def _sync_news(status, model: KioskModel, payment_desk: PaymentDesk, call_soon) -> None:
-    """On the sync thread: show the news, and follow payments the portal answered for."""
+def _sync_news(status, model: KioskModel, payment_desk: PaymentDesk, call_soon, background) -> None:
+    """Show the news, and follow payments the portal answered for. Off the sync
+    thread: a reversal on the terminal takes seconds, and delivery must not wait."""
     call_soon(lambda: model.sync_status_changed(status))
-    payment_desk.maintain()
+    background(payment_desk.maintain, lambda _result, _error: None)
 
 
 def _start_demo_terminal(config: Config, data_dir: Path, closers: list) -> Config:
