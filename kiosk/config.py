@@ -170,6 +170,21 @@ def currency_number(code: str) -> int:
     return int(pycountry.currencies.get(alpha_3=code).numeric)
 
 
+def _amount_cents(value: str) -> int:
+    """A money amount in the city's currency ("50" or "49.99") as whole cents."""
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        amount = Decimal(value.strip())
+    except InvalidOperation:
+        raise ValueError(f"must be an amount such as 50 or 49.99, got {value!r}") from None
+    if not amount.is_finite() or amount < 0 or amount != amount.quantize(Decimal("0.01")):
+        raise ValueError(f"must be an amount of at least 0 with at most 2 decimals, got {value!r}")
+    if amount > 1_000_000:
+        raise ValueError(f"must be at most 1000000, got {value!r}")
+    return int(amount * 100)
+
+
 def _optional_path(value: str) -> Path | None:
     return Path(value.strip()).expanduser() if value.strip() else None
 
@@ -198,6 +213,9 @@ SCHEMA: Mapping[str, Mapping[str, _Field]] = {
         "read_timeout_s": _Field(_seconds(0.1, 120), "10"),
         "retries": _Field(_whole_number(0, 10), "3"),
         "identity_salt": _Field(_text, ""),
+        # GeoReport v2 (Open311) base address; default: <url>/open311/v2. A city can
+        # point it at the Open311 endpoint it already runs.
+        "open311_url": _Field(_portal_url, ""),
     },
     "session": {
         "inactivity_timeout_s": _Field(_seconds(15, 3600), "90"),
@@ -226,6 +244,11 @@ SCHEMA: Mapping[str, Mapping[str, _Field]] = {
     "payments": {
         # What bills are paid in; the terminal is registered with this currency.
         "currency": _Field(_currency, "USD"),
+        # Offline, a bill may be paid only if the kiosk looked it up at most this many
+        # hours ago (0: no payments while offline)...
+        "offline_max_bill_age_h": _Field(_whole_number(0, 720), "24"),
+        # ...and only up to this amount per visit, in the currency above.
+        "offline_max_amount": _Field(_amount_cents, "100"),
     },
     "storage": {
         "data_dir": _Field(_optional_path, ""),
@@ -358,6 +381,13 @@ def _check_consistency(values: Mapping[tuple[str, str], object]) -> None:
             raise ConfigError("portal", "url", "must use https:// in production mode")
         if not values[("portal", "identity_salt")]:
             raise ConfigError("portal", "identity_salt", "is required in production mode")
+        if values[("portal", "open311_url")].startswith("http://"):
+            raise ConfigError("portal", "open311_url", "must use https:// in production mode")
+
+
+def open311_url(config: Config) -> str:
+    """Where the kiosk's Open311 client and the delivery of reports go."""
+    return config.get("portal", "open311_url") or config.get("portal", "url") + "/open311/v2"
 
 
 def _device_options(

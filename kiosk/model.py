@@ -16,6 +16,8 @@ from dataclasses import dataclass
 from kiosk.card_sign_in import CardSignIn
 from kiosk.catalogue import Catalogue, CatalogueError, Service
 from kiosk.config import Config
+from kiosk.flows import FLOW_CLASSES
+from kiosk.flows.base import Flow
 from kiosk.i18n import LANGUAGE_NAMES, N_, Translator, pick
 from kiosk.payment_flow import PAY_BILL, PAY_CONFIRM, PAY_OUTCOME, PAYING, PaymentFlow
 from kiosk.portal_client import PortalClient, PortalError, PortalUnavailable
@@ -140,6 +142,8 @@ class KioskModel(CardSignIn, Submissions, ReceiptFlow, PaymentFlow):
         # Demo kiosks only: make the simulated printer run out of paper, and back.
         self.demo_set_printer_status: Callable[[object], None] | None = None
         self._observers: list[Callable[[str], None]] = []
+        # Last: a flow's reset() may read the model's other attributes.
+        self.flows: dict[str, Flow] = {cls.name: cls(self) for cls in FLOW_CLASSES}
 
     # Observation -------------------------------------------------------------
 
@@ -261,7 +265,9 @@ class KioskModel(CardSignIn, Submissions, ReceiptFlow, PaymentFlow):
         if service is None:
             raise KeyError(service_id)
         self.selected_service = service
-        self.unavailable_reason = self.payment_refusal() if service_id in PAYMENT_SERVICES else None
+        flow = self._flow_for_service(service_id)
+        takes_payment = service_id in PAYMENT_SERVICES or (flow is not None and flow.takes_payment)
+        self.unavailable_reason = self.payment_refusal() if takes_payment else None
         if self.unavailable_reason:
             self._go(COMING_SOON)
             return
@@ -271,6 +277,10 @@ class KioskModel(CardSignIn, Submissions, ReceiptFlow, PaymentFlow):
         self._enter_service(service_id)
 
     def _enter_service(self, service_id: str) -> None:
+        flow = self._flow_for_service(service_id)
+        if flow is not None:
+            flow.open(service_id)
+            return
         if service_id == "survey":
             self.survey = self._remembered_survey()
         if service_id == "pay_bill":
@@ -289,6 +299,19 @@ class KioskModel(CardSignIn, Submissions, ReceiptFlow, PaymentFlow):
     def go_home(self) -> None:
         self.selected_service = None
         self._go(HOME)
+
+    def cancel_service(self) -> None:
+        """The resident gave up on what they were doing: forget it, back to the services."""
+        flow = self._flow_for_screen(self.screen)
+        if flow is not None:
+            flow.reset()
+        self.go_home()
+
+    def _flow_for_service(self, service_id: str) -> Flow | None:
+        return next((f for f in self.flows.values() if service_id in f.service_ids), None)
+
+    def _flow_for_screen(self, screen: str) -> Flow | None:
+        return next((f for f in self.flows.values() if screen in f.screens), None)
 
     def more_time(self) -> None:
         self.session.extend()
@@ -312,6 +335,8 @@ class KioskModel(CardSignIn, Submissions, ReceiptFlow, PaymentFlow):
         self._reset_receipt()
         self._reset_payment()
         self.card_notice = None
+        for flow in self.flows.values():
+            flow.reset()
         self._return_screen = HOME
         self.screen = ATTRACT
         self._changed("language", "theme", "speech", "search", "timeout", "identity", "screen")
@@ -401,6 +426,9 @@ class KioskModel(CardSignIn, Submissions, ReceiptFlow, PaymentFlow):
         _ = self._
         if self.session.warning:
             return self.timeout_warning_text()
+        flow = self._flow_for_screen(self.screen)
+        if flow is not None:
+            return flow.describe(self.screen)
         if self.screen == ATTRACT:
             languages = ", ".join(LANGUAGE_NAMES[code] for code in self.languages)
             return " ".join(

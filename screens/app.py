@@ -54,6 +54,9 @@ SCREEN_CLASSES = (
     PayOutcomeScreen,
 )
 
+# Changes that only the screen on show needs to redraw (besides each flow's own topic).
+SCREEN_TOPICS = frozenset({"survey", "submission", "receipt", "printer", "bills", "payment"})
+
 
 class KioskRoot(BoxLayout):
     pass
@@ -162,7 +165,7 @@ class KioskApp(App):
             self._sync_connection()
             if model.screen == "confirmation":
                 self.screen(model.screen).refresh()
-        elif topic in ("survey", "submission", "receipt", "printer", "bills", "payment"):
+        elif topic in SCREEN_TOPICS or topic in model.flows:
             self.screen(model.screen).refresh()
         elif topic == "identity":
             self.screen(HOME).refresh_identity()

@@ -16,12 +16,15 @@ from kivy.core.window import Window
 
 from drivers.printer.interface import PrinterStatus
 from kiosk.payment_flow import PAYING
+from screens.tour_support import until as _until
 
 log = logging.getLogger(__name__)
 FRAMES_BEFORE_SHOT = 3
 # The demo terminal takes about a second a step; waiting frames are 10 ms or more.
 PAYMENT_FRAMES = 3000
 TOUR_BILLS = ("W-1001", "W-1002", "W-1003")
+# Each resident service's part of the tour (see screens/tour_support.py), in order.
+FLOW_TOURS: list = []
 
 
 def tour_steps(app) -> Iterator[str]:
@@ -44,6 +47,9 @@ def tour_steps(app) -> Iterator[str]:
         model.open_service("permits")
         yield f"{language}-04-coming-soon"
         yield from _pay_a_bill(model)
+        for flow_tour in FLOW_TOURS:
+            model.go_home()
+            yield from flow_tour(model)
         model.open_help()
         yield f"{language}-05-help"
         model.go_home()
@@ -109,14 +115,6 @@ def _pay_a_bill(model) -> Iterator[str]:
     yield from _until(lambda: model.receipt_state != "printing")
     yield f"{language}-04f-paid-confirmation"
     model.go_home()
-
-
-def _until(condition, limit_frames: int = 600) -> Iterator[str]:
-    """Wait (an empty name: no picture) until background work has shown its result."""
-    for _frame in range(limit_frames):
-        if condition():
-            return
-        yield ""
 
 
 def run_tour(app, out_dir: Path, on_done) -> None:

@@ -58,6 +58,10 @@ def test_production_defaults_are_locked_down():
         ("[devices]\npayment = cash-drawer\n", "devices", "payment", "must be one of simulator"),
         ("[speech]\nvolum = 3\n", "speech", "volum", "unknown key"),
         ("[portal]\nretries = -1\n", "portal", "retries", "between 0 and 10"),
+        ("[portal]\nopen311_url = ftp://x\n", "portal", "open311_url", "https://"),
+        ("[payments]\noffline_max_amount = 9.999\n", "payments", "offline_max_amount", "2 dec"),
+        ("[payments]\noffline_max_amount = lots\n", "payments", "offline_max_amount", "49.99"),
+        ("[payments]\noffline_max_bill_age_h = -2\n", "payments", "offline_max_bill_age_h", "0"),
     ],
 )
 def test_bad_values_name_the_key(extra, section, key, words):
@@ -135,3 +139,17 @@ def test_an_escpos_printer_is_checked_at_start_with_the_key_named():
             "printer_port = ninety\n",
             demo=True,
         )
+
+
+def test_offline_payment_limits_and_open311_address():
+    limits = "[payments]\noffline_max_amount = 49.99\noffline_max_bill_age_h = 6\n"
+    config = parse_config(limits, demo=True)
+    assert config.get("payments", "offline_max_amount") == 4999
+    assert config.get("payments", "offline_max_bill_age_h") == 6
+    from kiosk.config import open311_url
+
+    assert open311_url(parse_config(PRODUCTION)) == "https://portal.lindenfield.example/open311/v2"
+    own = parse_config(PRODUCTION + "open311_url = https://311.example/api/v2/\n")
+    assert open311_url(own) == "https://311.example/api/v2"
+    with pytest.raises(ConfigError, match=r"\[portal\] open311_url"):
+        parse_config(PRODUCTION + "open311_url = http://127.0.0.1:9/v2\n")
