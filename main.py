@@ -29,8 +29,22 @@ def parse_args(argv):
         "--tour", type=Path, metavar="DIR", help="write a PNG of every screen to DIR and exit"
     )
     parser.add_argument("--offscreen", action="store_true", help="render without a display")
+    parser.add_argument(
+        "--size", type=_window_size, metavar="WxH", help="window size such as 800x480, windowed"
+    )
     parser.add_argument("--log-level", default="INFO")
     return parser.parse_args(argv)
+
+
+def _window_size(text: str) -> tuple[int, int]:
+    try:
+        width, height = (int(part) for part in text.lower().split("x"))
+    except ValueError:
+        message = f"expected WIDTHxHEIGHT such as 800x480, got {text!r}"
+        raise argparse.ArgumentTypeError(message) from None
+    if not (320 <= width <= 7680 and 240 <= height <= 4320):
+        raise argparse.ArgumentTypeError(f"{text} is outside 320x240 to 7680x4320")
+    return width, height
 
 
 def _load(args):
@@ -58,6 +72,12 @@ def main(argv=None) -> int:
             storage__data_dir=Path(tempfile.mkdtemp(prefix="civic-kiosk-tour-")),
             speech__engine="none",
             display__fullscreen=False,
+        )
+
+    if args.size:
+        width, height = args.size
+        config = config.with_values(
+            display__width=width, display__height=height, display__fullscreen=False
         )
 
     from screens.bootstrap import configure_kivy

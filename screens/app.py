@@ -58,6 +58,19 @@ SCREEN_CLASSES = (
 SCREEN_TOPICS = frozenset({"survey", "submission", "receipt", "printer", "bills", "payment"})
 
 
+COMPACT_HEIGHT = 600
+
+
+def display_scale(width: float, height: float) -> float:
+    """Text and spacing for this window, relative to the 1280x800 the KV sizes are for.
+
+    A 7-inch 800x480 panel gets smaller type (never under 0.75: 22 px body text stays
+    16 px) so a screen's content still fits; a 1920x1080 one gets larger type, not a
+    sea of empty space.
+    """
+    return max(0.75, min(1.5, width / 1280, height / 800))
+
+
 class KioskRoot(BoxLayout):
     pass
 
@@ -67,8 +80,12 @@ class KioskApp(App):
     # rebind: KV rules read app.palette.<colour>; without it they would keep
     # the colours of the palette they first saw.
     palette = ObjectProperty(STANDARD, rebind=True)
+    # The theme's text size times the display's: every size in KV is written for
+    # 1280x800 and multiplied by this.
     font_scale = NumericProperty(1.0)
     high_contrast = BooleanProperty(False)
+    # A short panel (7-inch 800x480): screens with a keyboard put it beside the form.
+    compact = BooleanProperty(False)
     large_text = BooleanProperty(False)
     speech_on = BooleanProperty(False)
     rtl = BooleanProperty(False)
@@ -98,6 +115,7 @@ class KioskApp(App):
     def build(self):
         Window.bind(on_request_close=self._refuse_close)
         Window.bind(on_touch_down=self._activity, on_key_down=self._activity)
+        Window.bind(size=lambda *_args: self._on_model_change("theme"))
         self.root_widget = KioskRoot()
         manager: ScreenManager = self.root_widget.ids.screens
         manager.transition = FadeTransition(duration=0.15) if self.animate else NoTransition()
@@ -144,7 +162,8 @@ class KioskApp(App):
             self._refresh_screens()
         elif topic == "theme":
             self.palette = model.theme.palette
-            self.font_scale = model.theme.font_scale
+            self.font_scale = model.theme.font_scale * display_scale(*Window.size)
+            self.compact = Window.height < COMPACT_HEIGHT
             self.high_contrast = model.theme.high_contrast
             self.large_text = model.theme.large_text
             self._refresh_screens()

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from kivy.app import App
 from kivy.lang import Builder
 
 from kiosk.i18n import LANGUAGE_NAMES
@@ -20,13 +21,15 @@ class AttractScreen(KioskScreen):
             row.add_widget(button)
         demo_row = self.ids.demo_cards
         for index, (label, _insert) in enumerate(self.model.demo_cards):
-            button = KioskButton(text=label, action=f"demo_card:{index}", font_size=18)
+            button = KioskButton(text=label, action=f"demo_card:{index}")
             button.bind(on_release=lambda _b, i=index: self.model.demo_insert_card(i))
             demo_row.add_widget(button)
         self.refresh()
 
     def refresh(self) -> None:
+        font_scale = App.get_running_app().font_scale
         for button in self.ids.demo_cards.children:
+            button.font_size = 18 * font_scale
             index = int(button.action.split(":")[1])
             if self.model.demo_cards[index][0] == "unsupported":
                 button.text = self.model._("Unsupported card")

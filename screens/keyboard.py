@@ -50,6 +50,9 @@ class OnScreenKeyboard(BoxLayout):
 
     def _key(self, key: str, label: str) -> KioskButton:
         button = KioskButton(text=label, action=f"key:{key}", font_size=26)
+        # Rows share the keyboard's height; 48 px keeps every key above the 44 px
+        # touch-target minimum on a 7-inch panel.
+        button.size_hint_min_y = 48
         button.bind(on_release=lambda _b: self.dispatch("on_key", key))
         return button
 

@@ -6,6 +6,7 @@ waits a few frames before each screenshot so the picture shows the new state.
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Iterator
@@ -16,6 +17,7 @@ from kivy.core.window import Window
 
 from drivers.printer.interface import PrinterStatus
 from kiosk.payment_flow import PAYING
+from screens.layout_check import inspect_layout
 from screens.tour_support import until as _until
 
 log = logging.getLogger(__name__)
@@ -121,11 +123,14 @@ def run_tour(app, out_dir: Path, on_done) -> None:
     out_dir.mkdir(parents=True, exist_ok=True)
     steps = tour_steps(app)
     written: list[Path] = []
+    layouts: dict[str, dict] = {}
 
     def next_step(_dt=None) -> None:
         try:
             name = next(steps)
         except StopIteration:
+            # What each picture's layout check found: read by tests/ui/test_tour.py.
+            (out_dir / "layout.json").write_text(json.dumps(layouts, indent=1), "utf-8")
             on_done(written)
             return
         if not name:
@@ -142,6 +147,7 @@ def run_tour(app, out_dir: Path, on_done) -> None:
         produced = Window.screenshot(name=str(out_dir / f".{name}.png"))
         os.replace(produced, target)
         written.append(target)
+        layouts[name] = inspect_layout().as_dict()
         log.info("tour: wrote %s", target)
         next_step()
 
