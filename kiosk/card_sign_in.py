@@ -49,7 +49,9 @@ class CardSignIn:
         salt = self.config.get("portal", "identity_salt")
         id_hash = identity_hash(salt, card.profile, card.identifier)
         self._ensure_session()
-        self.session.identity = ResidentIdentity(card.profile, id_hash, expired=card.expired)
+        self.session.identity = ResidentIdentity(
+            card.profile, id_hash, expired=card.expired, card_name=card.display_name
+        )
         self.card_notice = CARD_EXPIRED_TEXT if card.expired else None
         log.info("resident identified by a %s card", card.profile)
         self._show_card_result()
@@ -70,7 +72,11 @@ class CardSignIn:
             self.card_notice = self.card_notice or CARD_NO_ACCOUNT_TEXT
         else:
             self.session.identity = ResidentIdentity(
-                identity.profile, id_hash, found["display_name"], identity.expired
+                identity.profile,
+                id_hash,
+                found["display_name"],
+                identity.expired,
+                card_name=identity.card_name,
             )
         self._changed("identity")
 

@@ -185,6 +185,21 @@ def _amount_cents(value: str) -> int:
     return int(amount * 100)
 
 
+def _coordinate(limit: float) -> Callable[[str], float | None]:
+    def parse(value: str) -> float | None:
+        if not value.strip():
+            return None
+        try:
+            number = float(value.strip())
+        except ValueError:
+            raise ValueError(f"must be decimal degrees such as 44.9225, got {value!r}") from None
+        if not -limit <= number <= limit:
+            raise ValueError(f"must be between {-limit:g} and {limit:g}, got {value!r}")
+        return number
+
+    return parse
+
+
 def _optional_path(value: str) -> Path | None:
     return Path(value.strip()).expanduser() if value.strip() else None
 
@@ -204,6 +219,9 @@ SCHEMA: Mapping[str, Mapping[str, _Field]] = {
         "default_language": _Field(_one_of(*SUPPORTED_LANGUAGES), "en"),
         "languages": _Field(_language_list, ", ".join(SUPPORTED_LANGUAGES)),
         "help_phone": _Field(_text, ""),
+        # Where the kiosk stands (WGS 84), for reports made "near this kiosk"; optional.
+        "latitude": _Field(_coordinate(90), ""),
+        "longitude": _Field(_coordinate(180), ""),
     },
     "portal": {
         "url": _Field(_portal_url, ""),
@@ -311,6 +329,8 @@ DEMO_OVERRIDES = {
     "kiosk": {
         "id": "demo-kiosk",
         "location": "Lindenfield Central Library",
+        "latitude": "44.9225",
+        "longitude": "-69.3080",
         "mode": "demo",
         "help_phone": "555-0100",
     },
@@ -364,6 +384,8 @@ def _validate(parser: configparser.ConfigParser, source: str) -> Config:
 def _check_consistency(values: Mapping[tuple[str, str], object]) -> None:
     if values[("kiosk", "default_language")] not in values[("kiosk", "languages")]:
         raise ConfigError("kiosk", "default_language", "must be one of [kiosk] languages")
+    if (values[("kiosk", "latitude")] is None) != (values[("kiosk", "longitude")] is None):
+        raise ConfigError("kiosk", "latitude", "set both latitude and longitude, or neither")
     if values[("sync", "backoff_base_s")] > values[("sync", "backoff_max_s")]:
         raise ConfigError("sync", "backoff_base_s", "must not be larger than backoff_max_s")
     if values[("devices", "printer")] == "escpos":
@@ -388,6 +410,13 @@ def _check_consistency(values: Mapping[tuple[str, str], object]) -> None:
 def open311_url(config: Config) -> str:
     """Where the kiosk's Open311 client and the delivery of reports go."""
     return config.get("portal", "open311_url") or config.get("portal", "url") + "/open311/v2"
+
+
+def separate_open311(config: Config) -> bool:
+    """True when reports go to an Open311 endpoint of their own (one the city already
+    runs) rather than through the portal's sync batch."""
+    configured = config.get("portal", "open311_url")
+    return bool(configured) and configured != config.get("portal", "url") + "/open311/v2"
 
 
 def _device_options(

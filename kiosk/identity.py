@@ -33,3 +33,6 @@ class ResidentIdentity:
     id_hash: str
     display_name: str = ""
     expired: bool = False
+    # The name printed on the card, for the resident to confirm (account creation);
+    # display_name is what the portal greets them with, once it knows them.
+    card_name: str = ""

@@ -19,7 +19,7 @@ from kiosk.config import Config
 from kiosk.flows import FLOW_CLASSES
 from kiosk.flows.base import Flow
 from kiosk.i18n import LANGUAGE_NAMES, N_, Translator, pick
-from kiosk.payment_flow import PAY_BILL, PAY_CONFIRM, PAY_OUTCOME, PAYING, PaymentFlow
+from kiosk.payment_flow import PAYMENT_SCREENS, PaymentFlow
 from kiosk.portal_client import PortalClient, PortalError, PortalUnavailable
 from kiosk.receipt_flow import CONTACT_HELP, RECEIPT_CHOICE, RECEIPT_CONTACT, ReceiptFlow
 from kiosk.session import ResidentSession, TimeoutEvent
@@ -33,9 +33,10 @@ log = logging.getLogger(__name__)
 ATTRACT, HOME, HELP, COMING_SOON = "attract", "home", "help", "coming_soon"
 SURVEY = "survey"
 # Services with a screen of their own at this kiosk; the rest are honest about it.
-BUILT_SERVICES = {"help": HELP, "survey": SURVEY, "pay_bill": PAY_BILL}
+BUILT_SERVICES = {"survey": SURVEY}
 # Services that take money: refused up front when the kiosk could not record a charge.
-PAYMENT_SERVICES = frozenset({"pay_bill"})
+# (A Flow says so itself: Flow.takes_payment.)
+PAYMENT_SERVICES: frozenset[str] = frozenset()
 CATALOGUE_CACHE_KEY = "catalogue"
 CATALOGUE_REFRESH_S = 300
 
@@ -141,6 +142,8 @@ class KioskModel(CardSignIn, Submissions, ReceiptFlow, PaymentFlow):
         self.remove_demo_card: Callable[[], None] | None = None
         # Demo kiosks only: make the simulated printer run out of paper, and back.
         self.demo_set_printer_status: Callable[[object], None] | None = None
+        # Demo kiosks only: the card terminal simulator (drivers.payment.zvt.simulator).
+        self.demo_terminal = None
         self._observers: list[Callable[[str], None]] = []
         # Last: a flow's reset() may read the model's other attributes.
         self.flows: dict[str, Flow] = {cls.name: cls(self) for cls in FLOW_CLASSES}
@@ -271,7 +274,7 @@ class KioskModel(CardSignIn, Submissions, ReceiptFlow, PaymentFlow):
         if self.unavailable_reason:
             self._go(COMING_SOON)
             return
-        if service_id in PAYMENT_SERVICES and self._needs_receipt_choice(service_id):
+        if takes_payment and self._needs_receipt_choice(service_id):
             self._go(RECEIPT_CHOICE)
             return
         self._enter_service(service_id)
@@ -283,8 +286,6 @@ class KioskModel(CardSignIn, Submissions, ReceiptFlow, PaymentFlow):
             return
         if service_id == "survey":
             self.survey = self._remembered_survey()
-        if service_id == "pay_bill":
-            self.type_bill_number(self.session.recall("pay.number", ""))
         self._go(BUILT_SERVICES.get(service_id, COMING_SOON))
 
     def open_help(self) -> None:
@@ -305,6 +306,7 @@ class KioskModel(CardSignIn, Submissions, ReceiptFlow, PaymentFlow):
         flow = self._flow_for_screen(self.screen)
         if flow is not None:
             flow.reset()
+        self._cancel_payment_order()  # on a payment screen: the flow that asked forgets
         self.go_home()
 
     def _flow_for_service(self, service_id: str) -> Flow | None:
@@ -440,7 +442,8 @@ class KioskModel(CardSignIn, Submissions, ReceiptFlow, PaymentFlow):
                 ]
             )
         if self.screen == HOME:
-            parts = [self.welcome_text(), self.card_notice_text(), _("Choose a service.")]
+            news = self.flows["news"].headline() if "news" in self.flows else ""
+            parts = [self.welcome_text(), self.card_notice_text(), _("Choose a service."), news]
             parts = [part for part in parts if part]
             for category, services in self.visible_groups():
                 titles = ", ".join(self.service_title(s) for s in services)
@@ -460,7 +463,8 @@ class KioskModel(CardSignIn, Submissions, ReceiptFlow, PaymentFlow):
                 parts.append(f"{_(question.text)} {choices}.")
             return " ".join(parts)
         if self.screen == CONFIRMATION:
-            return " ".join([*self.confirmation_lines(), self.receipt_status_text()])
+            parts = [*self.confirmation_lines(), self.receipt_status_text()]
+            return " ".join([*parts, self.survey_offer_text()])
         if self.screen == RECEIPT_CHOICE:
             return " ".join(
                 [
@@ -480,20 +484,8 @@ class KioskModel(CardSignIn, Submissions, ReceiptFlow, PaymentFlow):
                 )
                 if part
             )
-        if self.screen == HELP:
-            return " ".join([_("Help."), *[_(line) for line in HELP_LINES], self.help_contact()])
-        if self.screen == PAY_BILL:
-            return " ".join([_("Pay a bill."), self.bill_search_text()])
-        if self.screen == PAY_CONFIRM and self.selected_bill:
-            bill = self.selected_bill
-            return _("Pay {amount} for bill {number}? Touch Pay with card.").format(
-                amount=self.money(bill["amount_due_cents"], bill.get("currency")),
-                number=bill.get("number", ""),
-            )
-        if self.screen == PAYING:
-            return self.payment_stage_text()
-        if self.screen == PAY_OUTCOME:
-            return " ".join([self.payment_outcome_title() + ".", self.payment_outcome_text()])
+        if self.screen in PAYMENT_SCREENS:
+            return self.describe_payment(self.screen)
         return ""
 
     def unavailable_title(self) -> str:
@@ -532,12 +524,4 @@ class KioskModel(CardSignIn, Submissions, ReceiptFlow, PaymentFlow):
 COMING_SOON_TEXT = N_(
     "This service is not available at this kiosk yet. You can use it on the city's website, "
     "or ask staff at the front desk."
-)
-HELP_LINES = (
-    N_("Touch a service to start it. Touch Back to go back."),
-    N_("Touch Speech to hear the screen read aloud."),
-    N_("Touch Larger text to make the words bigger."),
-    N_("Touch Contrast for white and yellow text on black."),
-    N_("Touch Finish when you are done. We clear your information."),
-    N_("Staff at the front desk can help you."),
 )

@@ -1,28 +1,39 @@
-"""Paying a bill at the kiosk: find it, confirm, pay on the terminal, get a receipt.
+"""Taking a card payment for any service: confirm, pay on the terminal, receipt.
 
-A mixin of :class:`kiosk.model.KioskModel` (see kiosk/card_sign_in.py for why). The
-payment itself runs on a worker thread through kiosk.payments.PaymentDesk; the
-terminal's progress comes back through ``call_soon`` and is shown as it happens.
-Whatever happens, the resident is told in plain words what became of their money.
+A mixin of :class:`kiosk.model.KioskModel` (see kiosk/card_sign_in.py for why). A flow
+that charges something (kiosk/flows/pay_bill.py for bills; a permit's fee later) hands
+its lines to :meth:`PaymentFlow.start_order_payment`; from there the steps are the same
+for every service::
+
+    pay_confirm (lines, total; Back, Cancel, Pay with card)
+      └─▶ paying (the terminal's live stage; Cancel while the card is not read yet)
+            ├─▶ confirmation (amount paid, reference, receipt)   on_paid(PaidOrder) first
+            └─▶ pay_outcome (what became of the money; Try again)
+
+The sale runs on a worker thread through kiosk.payments.PaymentDesk; the terminal's
+progress comes back through ``call_soon``. Whatever happens, the resident is told in
+plain words what became of their money, including after the payment: a sale the city
+refuses for good is reversed on the terminal, and the end screen says so.
 """
 
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
 
 from drivers.payment.interface import PaymentStage
 from kiosk.i18n import N_
 from kiosk.payment_messages import UNRESOLVED_MESSAGE, reason_message, stage_message
-from kiosk.payments import PaymentUnavailable
-from kiosk.portal_client import PortalError
+from kiosk.payments import UNHONOURABLE, PaymentAttempt, PaymentUnavailable
 from kiosk.submissions import NO_PAYMENTS_TEXT
 from offline import payment_journal as journal_states
-from offline.outbox import QueuedItem
+from offline.outbox import NEEDS_ATTENTION, QueuedItem
 
 log = logging.getLogger(__name__)
 
 PAY_BILL, PAY_CONFIRM, PAYING, PAY_OUTCOME = "pay_bill", "pay_confirm", "paying", "pay_outcome"
+PAYMENT_SCREENS = frozenset({PAY_CONFIRM, PAYING, PAY_OUTCOME})
 # Until the terminal is asking the bank, the resident can still stop.
 _CANCELLABLE = frozenset(
     {
@@ -34,81 +45,103 @@ _CANCELLABLE = frozenset(
         PaymentStage.CARD_PROBLEM,
     }
 )
-MAX_BILL_NUMBER_LENGTH = 24
+
+
+@dataclass(frozen=True)
+class OrderLine:
+    """One thing paid for. ``kind`` and ``id`` say what the portal applies the money to
+    (kind "bill": a bill's id); ``number`` and ``description`` are what the resident
+    reads on screen and on the receipt (a description may be a {language: text} dict)."""
+
+    kind: str
+    id: str
+    number: str
+    description: str | dict
+    amount_cents: int
+
+
+@dataclass(frozen=True)
+class PaidOrder:
+    """Handed to ``on_paid``: the order, and the payment that settled it."""
+
+    order: PaymentOrder
+    reference: str  # the payment's (and confirmation's) reference, K-XXXX-XXXX
+    item: QueuedItem  # the outbox item that posts the payment to the portal
+    attempt: PaymentAttempt
 
 
 @dataclass
-class BillSearch:
-    number: str = ""
-    state: str = ""  # "", searching, found, none, error
-    bills: tuple = ()
-    error: str = ""
+class PaymentOrder:
+    lines: tuple[OrderLine, ...]
+    currency: str
+    # Runs once the card was charged, inside the outbox transaction that writes the
+    # receipt: it may enqueue items that belong with the payment, and returns extra
+    # (label, value) receipt lines, labels translated, or None.
+    on_paid: Callable[[PaidOrder], Iterable[tuple[str, str]] | None]
+    service: str = N_("Payment")  # untranslated: the receipt's and end screen's title
+    on_back: Callable[[], None] | None = None  # Back on the confirm screen
+    flow: object | None = None  # the Flow that asked: it forgets all when cancelled
+    note: str = ""  # untranslated, shown before paying (say, why it is paid offline)
+    note_values: dict = field(default_factory=dict)
+
+    @property
+    def total_cents(self) -> int:
+        return sum(line.amount_cents for line in self.lines)
 
 
 class PaymentFlow:
     def _reset_payment(self) -> None:
-        self.bill_search = BillSearch()
-        self.selected_bill: dict | None = None
+        self.payment_order: PaymentOrder | None = None
         self.payment_stage: PaymentStage | None = None
         self.payment_attempt = None  # kiosk.payments.PaymentAttempt of this visit
         self.payment_problem = ""  # untranslated: why no payment could start
         self._cancel_requested = False
+        self.paid_order: PaidOrder | None = None  # the last payment of this visit
+        # What became of it at the portal: posted, reversed or refund_needed.
+        self.payment_settlement = ""
 
-    # -- finding the bill --
+    # -- for any flow that charges something --
 
-    def type_bill_number(self, text: str) -> None:
-        self.session.record_activity()
-        cleaned = "".join(ch for ch in text.upper() if ch.isalnum() or ch == "-")
-        self.bill_search = BillSearch(number=cleaned[:MAX_BILL_NUMBER_LENGTH])
-        self.session.remember("pay.number", self.bill_search.number)
-        self._changed("bills")
+    def start_order_payment(
+        self,
+        lines: Iterable[OrderLine],
+        on_paid: Callable[[PaidOrder], Iterable[tuple[str, str]] | None],
+        *,
+        currency: str | None = None,
+        service: str = N_("Payment"),
+        on_back: Callable[[], None] | None = None,
+        flow=None,
+        note: str = "",
+        note_values: dict | None = None,
+    ) -> None:
+        """Show the confirm screen for ``lines``; the resident pays from there.
 
-    def find_bills(self) -> None:
-        number = self.bill_search.number
-        if not number or self.portal is None:
-            return
-        self.bill_search = BillSearch(number=number, state="searching")
-        self._changed("bills")
-        self._background(lambda: self.portal.bills_by_number(number), self._bills_found)
-
-    def _bills_found(self, bills, error: Exception | None) -> None:
-        number = self.bill_search.number
-        if error is not None:
-            if not isinstance(error, PortalError):
-                log.error("bill search failed unexpectedly", exc_info=error)
-            self.bill_search = BillSearch(number, "error", error=BILL_SEARCH_FAILED)
-        else:
-            payable = tuple(bill for bill in bills if _is_payable(bill))
-            self.bill_search = BillSearch(number, "found" if payable else "none", payable)
-        self._changed("bills")
-        self._say(self.bill_search_text())
-
-    def bill_search_text(self) -> str:
-        search = self.bill_search
-        if search.state == "searching":
-            return self._("Looking for your bill…")
-        if search.state == "none":
-            return self._("We found no bill to pay with this number. Please check the number.")
-        if search.state == "error":
-            return self._(search.error)
-        if search.state == "found":
-            return self.translator.ngettext(
-                "We found {n} bill.", "We found {n} bills.", len(search.bills)
-            ).format(n=len(search.bills))
-        return self._("Type the bill or account number printed on your bill, or scan it.")
-
-    def choose_bill(self, bill_id: str) -> None:
-        bill = next((b for b in self.bill_search.bills if b["id"] == bill_id), None)
-        if bill is None:
-            raise KeyError(bill_id)
-        self.selected_bill = bill
+        ``service`` and ``note`` are untranslated messages; ``on_back`` is what Back on
+        the confirm screen does (the flow's previous step; default: the services);
+        ``flow`` is reset when the resident cancels on a payment screen.
+        """
+        lines = tuple(lines)
+        if not lines or any(line.amount_cents <= 0 for line in lines):
+            raise ValueError("an order needs lines, each with an amount above 0")
+        self.payment_order = PaymentOrder(
+            lines,
+            currency or self.config.get("payments", "currency"),
+            on_paid,
+            service,
+            on_back,
+            flow,
+            note,
+            dict(note_values or {}),
+        )
+        self.payment_attempt = None
+        self.payment_problem = ""
         self._go(PAY_CONFIRM)
 
-    def bill_description(self, bill: dict) -> str:
-        description = bill.get("description") or {}
+    def line_description(self, line: OrderLine) -> str:
+        description = line.description
         if isinstance(description, dict):
             return description.get(self.language) or description.get("en") or ""
-        return str(description)
+        return self._(description) if description else ""
 
     def money(self, cents: int, currency: str | None = None) -> str:
         from babel.numbers import format_currency
@@ -116,11 +149,37 @@ class PaymentFlow:
         currency = currency or self.config.get("payments", "currency")
         return format_currency(cents / 100, currency, locale=self.language)
 
+    def order_total_text(self) -> str:
+        order = self.payment_order
+        return self.money(order.total_cents, order.currency) if order else ""
+
+    def order_note_text(self) -> str:
+        order = self.payment_order
+        if order is None or not order.note:
+            return ""
+        return self._(order.note).format(**order.note_values)
+
+    def payment_back(self) -> None:
+        """Back on the confirm screen: the step before, with what was chosen there."""
+        order = self.payment_order
+        if order is not None and order.on_back is not None:
+            order.on_back()
+        else:
+            self.go_home()
+
+    def _cancel_payment_order(self) -> None:
+        """The resident cancelled on a payment screen: the flow that asked forgets too."""
+        if self.screen not in PAYMENT_SCREENS or self.payment_order is None:
+            return
+        flow, self.payment_order = self.payment_order.flow, None
+        if flow is not None:
+            flow.reset()
+
     # -- paying --
 
     def start_payment(self) -> None:
-        bill = self.selected_bill
-        if bill is None or self.screen == PAYING:
+        order = self.payment_order
+        if order is None or self.screen == PAYING:
             return
         refusal = NO_PAYMENTS_TEXT if self.payment_desk is None else self.payment_refusal()
         if refusal:
@@ -131,16 +190,26 @@ class PaymentFlow:
         self.payment_problem = ""
         self._cancel_requested = False
         self.payment_stage = PaymentStage.CONNECTING
-        order = {"bill_id": bill["id"], "number": bill.get("number", "")}
-        amount = bill["amount_due_cents"]
-        currency = bill.get("currency") or self.config.get("payments", "currency")
+        # Sealed in the journal: what the money is for, line by line.
+        sealed = {
+            "lines": [
+                {
+                    "kind": line.kind,
+                    "id": line.id,
+                    "number": line.number,
+                    "amount_cents": line.amount_cents,
+                }
+                for line in order.lines
+            ]
+        }
         self._go(PAYING)
 
         def on_stage(stage: PaymentStage) -> None:
             self._notify(lambda: self._payment_progress(stage))
 
         self._background(
-            lambda: self.payment_desk.pay(order, amount, currency, on_stage), self._payment_done
+            lambda: self.payment_desk.pay(sealed, order.total_cents, order.currency, on_stage),
+            lambda attempt, error: self._payment_done(order, attempt, error),
         )
 
     def _payment_progress(self, stage: PaymentStage) -> None:
@@ -177,8 +246,13 @@ class PaymentFlow:
         terminal.cancel()
         self._changed("payment")
 
-    def _payment_done(self, attempt, error: Exception | None) -> None:
+    def _payment_done(self, order: PaymentOrder, attempt, error: Exception | None) -> None:
         self._cancel_requested = False
+        if order is not self.payment_order:
+            # The visit ended while the terminal worked (card taken out, timeout): the
+            # journal and the outbox have the sale; the next resident sees none of it.
+            log.warning("a payment finished after its visit ended; recorded, not shown")
+            return
         if error is not None:
             if not isinstance(error, PaymentUnavailable):
                 log.error("payment failed unexpectedly", exc_info=error)
@@ -189,24 +263,88 @@ class PaymentFlow:
             return
         self.payment_attempt = attempt
         if attempt.charged and attempt.outbox_key:
-            self._payment_succeeded(attempt)
+            self._payment_succeeded(order, attempt)
             return
         self._go(PAY_OUTCOME)
 
-    def _payment_succeeded(self, attempt) -> None:
-        entry, bill = attempt.entry, self.selected_bill
+    def _payment_succeeded(self, order: PaymentOrder, attempt) -> None:
+        entry = attempt.entry
         item = QueuedItem(attempt.outbox_key, entry.reference)
+        paid = PaidOrder(order, entry.reference, item, attempt)
         receipt = {
-            "service": self._("Bill payment"),
-            "bills": [(bill.get("number", ""), self.bill_description(bill), entry.amount_cents)],
+            "service": self._(order.service),
+            "bills": [
+                (line.number, self.line_description(line), line.amount_cents)
+                for line in order.lines
+            ],
             "terminal_lines": list(attempt.result.receipt_lines),
         }
         # The outbox's connection: a receipt sent by email is an outbox item too.
         with self.outbox.transaction():
+            details = order.on_paid(paid)
+            if details:
+                receipt["details"] = list(details)
             self._queue_receipt(item, receipt)
-        self.bill_search = BillSearch()
-        self.session.remember("pay.number", "")
+        self.payment_order = None
+        self.paid_order = paid
+        self.payment_settlement = ""
         self._confirm(item)
+
+    # -- after paying --
+
+    def payment_settled(self, reference: str, state: str) -> None:
+        """From the payment desk (on the UI thread): the portal took this visit's
+        payment, or refused it and it was reversed (or needs a refund by staff)."""
+        if self.paid_order is None or self.paid_order.reference != reference:
+            return
+        self.payment_settlement = state
+        self._changed("submission")
+        if state != journal_states.POSTED:
+            self._say(" ".join(self.paid_confirmation("", "")))
+
+    def paid_confirmation(self, heading: str, status: str) -> tuple[str, str]:
+        """The end screen's heading and status for this visit's payment: the amount
+        paid and, if the city refused it, what became of the money."""
+        paid, item = self.paid_order, self.last_submission
+        if paid is None or item is None or item.idempotency_key != paid.item.idempotency_key:
+            return heading, status
+        _ = self._
+        amount = self.money(paid.order.total_cents, paid.order.currency)
+        settled = self.payment_settlement
+        if settled == journal_states.REVERSED:
+            return (
+                _("Your payment was refunded"),
+                _(REFUSED_BY_CITY).format(reason=self._refusal_reason())
+                + " "
+                + _("We refunded {amount} to your card: you were not charged.").format(
+                    amount=amount
+                ),
+            )
+        if settled == journal_states.REFUND_NEEDED:
+            return (
+                _("Your payment needs a refund"),
+                _(REFUSED_BY_CITY).format(reason=self._refusal_reason())
+                + " "
+                + _(
+                    "The card terminal could not refund it. Staff will refund {amount} to "
+                    "you: please show them your reference."
+                ).format(amount=amount),
+            )
+        if self.submission_state == NEEDS_ATTENTION and self._refusal_code() in UNHONOURABLE:
+            return (
+                _("We are refunding your payment"),
+                _(REFUSED_BY_CITY).format(reason=self._refusal_reason())
+                + " "
+                + _("We are refunding {amount} to your card.").format(amount=amount),
+            )
+        return _("Thank you. You paid {amount}.").format(amount=amount), status
+
+    def _refusal_code(self) -> str:
+        found = self.outbox.find(self.paid_order.item.idempotency_key) if self.outbox else None
+        return ((found.last_error if found else "") or "").split(":", 1)[0].strip()
+
+    def _refusal_reason(self) -> str:
+        return self._(REFUSAL_REASONS.get(self._refusal_code(), REFUSAL_REASONS[""]))
 
     def payment_outcome_title(self) -> str:
         entry = self.payment_attempt.entry if self.payment_attempt else None
@@ -228,19 +366,43 @@ class PaymentFlow:
 
     def can_retry_payment(self) -> bool:
         entry = self.payment_attempt.entry if self.payment_attempt else None
-        return self.selected_bill is not None and (entry is None or not entry.open)
+        return self.payment_order is not None and (entry is None or not entry.open)
 
     def retry_payment(self) -> None:
         if self.can_retry_payment():
             self.start_payment()
 
+    def describe_payment(self, screen: str) -> str:
+        _ = self._
+        order = self.payment_order
+        if screen == PAY_CONFIRM and order is not None:
+            parts = [_("Check your payment.")]
+            for line in order.lines:
+                parts.append(
+                    f"{line.number}, {self.line_description(line)}: "
+                    f"{self.money(line.amount_cents, order.currency)}."
+                )
+            parts.append(_("Total: {amount}.").format(amount=self.order_total_text()))
+            parts.append(self.order_note_text())
+            parts.append(_("Touch Pay with card."))
+            return " ".join(part for part in parts if part)
+        if screen == PAYING:
+            return self.payment_stage_text()
+        if screen == PAY_OUTCOME:
+            return " ".join([self.payment_outcome_title() + ".", self.payment_outcome_text()])
+        return ""
 
-def _is_payable(bill: dict) -> bool:
-    return bill.get("status") != "paid" and bill.get("amount_due_cents", 0) > 0
 
-
-BILL_SEARCH_FAILED = N_("We could not look up bills right now. Please try again in a moment.")
 PAYMENTS_UNAVAILABLE = N_(
     "The card terminal is not available right now. You were not charged. "
     "Please try again later or ask staff."
 )
+REFUSED_BY_CITY = N_("The city could not accept this payment: {reason}.")
+REFUSAL_REASONS = {
+    "bill_already_paid": N_("a bill in it had already been paid"),
+    "amount_exceeds_balance": N_("it was more than what was left to pay"),
+    "partial_not_allowed": N_("a bill in it must be paid in full"),
+    "bill_not_found": N_("a bill in it no longer exists"),
+    "currency_mismatch": N_("it was in the wrong currency"),
+    "": N_("the city's records had changed"),
+}

@@ -90,6 +90,7 @@ class PaymentDesk:
         *,
         alerts: Alerts | None = None,
         step: Step = _no_step,
+        on_settled: Callable[[str, str], None] | None = None,
     ) -> None:
         self._journal = journal
         self._outbox = outbox
@@ -97,6 +98,9 @@ class PaymentDesk:
         self._alerts = alerts
         # Named moments of a sale, for the crash test to stop the process at.
         self._step = step
+        # Told (reference, state) when an approved payment ends up posted, reversed or
+        # refund_needed; called on the thread that reconciles.
+        self._on_settled = on_settled or (lambda _reference, _state: None)
         self._lock = threading.Lock()
 
     # What the screens ask ------------------------------------------------------
@@ -108,13 +112,18 @@ class PaymentDesk:
         return bool(self._journal.open_entries())
 
     def pay(self, order: dict, amount_cents: int, currency: str, on_stage: StageCallback):
-        """Charge ``amount_cents`` for ``order`` (its ``bill_id``...) on the terminal.
+        """Charge ``amount_cents`` for ``order`` on the terminal: a basket, ``{"lines":
+        [{"kind": "bill", "id": ..., "amount_cents": ...}, ...]}`` whose amounts add up
+        to ``amount_cents`` (posted as allocations), or one bill, ``{"bill_id": ...}``.
 
         Raises PaymentUnavailable when nothing could be started. Otherwise returns a
         PaymentAttempt whose entry says what happened to the money: approved, declined,
         aborted, or not_charged after a recovery; an entry still open means the terminal
         could not be asked and the kiosk must not take payments until it can.
         """
+        lines = order.get("lines")
+        if lines is not None and sum(line["amount_cents"] for line in lines) != amount_cents:
+            raise ValueError("the order's lines do not add up to the amount")
         if not self._lock.acquire(blocking=False):
             raise PaymentUnavailable("a payment is already in progress")
         try:
@@ -158,6 +167,7 @@ class PaymentDesk:
                 with self._journal.transaction():
                     self._journal.move(entry, journal_states.POSTED)
                 changed["posted"] += 1
+                self._on_settled(entry.reference, journal_states.POSTED)
             elif item.state == NEEDS_ATTENTION and _refusal_code(item.last_error) in UNHONOURABLE:
                 log.warning(
                     "payment %s refused by the portal (%s); reversing it",
@@ -291,7 +301,7 @@ class PaymentDesk:
         item = self._outbox.enqueue(
             PAYMENT_KIND,
             _portal_payment(entry, order, result),
-            order_key=f"bill:{order.get('bill_id', entry.reference)}",
+            order_key=_order_key(entry, order),
             idempotency_key=f"payment-{entry.reference}",
         )
         return self._journal.move(entry, state, outbox_key=item.idempotency_key, **details)
@@ -363,6 +373,7 @@ class PaymentDesk:
             self._journal.move(
                 entry, journal_states.REVERSED, reversal_receipt=result.receipt_number
             )
+        self._on_settled(entry.reference, journal_states.REVERSED)
         if result.receipt_number is None:
             # Reversed before a crash: its receipt number was never seen, so the
             # newest receipt must be learnt again before the next lost outcome.
@@ -375,12 +386,30 @@ class PaymentDesk:
             if self._alerts is not None:
                 self._alerts.raise_alert(REFUND_NEEDED_ALERT, f"payment {entry.reference}")
         log.error("payment %s could not be reversed (%s): refund needed", entry.reference, why)
+        self._on_settled(entry.reference, journal_states.REFUND_NEEDED)
         return "refund_needed"
 
 
+def _order_key(entry: JournalEntry, order: dict) -> str:
+    # Delivered behind earlier items about the same (first) thing paid for.
+    if order.get("lines"):
+        first = order["lines"][0]
+        return f"{first['kind']}:{first['id']}"
+    return f"bill:{order.get('bill_id', entry.reference)}"
+
+
 def _portal_payment(entry: JournalEntry, order: dict, result: PaymentResult) -> dict:
+    if "lines" in order:
+        paid_for = {
+            "allocations": [
+                {"kind": line["kind"], "id": line["id"], "amount_cents": line["amount_cents"]}
+                for line in order["lines"]
+            ]
+        }
+    else:
+        paid_for = {"bill_id": order["bill_id"]}
     return {
-        "bill_id": order["bill_id"],
+        **paid_for,
         "amount_cents": entry.amount_cents,
         "currency": entry.currency,
         "kiosk_reference": entry.reference,

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping
 from pathlib import Path
+from urllib.parse import quote
 
 import requests
 from requests.adapters import HTTPAdapter
@@ -209,6 +210,19 @@ class PortalClient:
     def bills_by_identity(self, profile: str, id_hash: str) -> list[dict]:
         return self._bills(self.get("/api/v1/bills/by-identity", profile=profile, id_hash=id_hash))
 
+    def addresses(self, query: str) -> list[dict]:
+        """Street addresses of the city containing ``query``: id, address, zipcode, lat, long."""
+        document = self.get("/api/v1/addresses", q=query)
+        found = document.get("addresses") if isinstance(document, dict) else None
+        if not isinstance(found, list) or not all(
+            isinstance(entry, dict)
+            and isinstance(entry.get("id"), str)
+            and isinstance(entry.get("address"), str)
+            for entry in found
+        ):
+            raise PortalBadResponse("addresses: expected {'addresses': [{id, address}, ...]}")
+        return found
+
     def resident(self, profile: str, id_hash: str) -> dict | None:
         """The account linked to a card identity, or None for a card nobody linked."""
         try:
@@ -221,6 +235,31 @@ class PortalClient:
             raise PortalBadResponse("identity lookup: expected an account")
         return document
 
+    def tracked(self, reference: str, *, locale: str, kiosk_key: str | None = None) -> dict:
+        """A request, payment or account by a receipt's reference, with its status history.
+        ``kiosk_key``: the outbox key this kiosk queued a ``K-`` reference under."""
+        plain = reference.isascii() and reference.replace("-", "").isalnum()
+        if not plain or len(reference) > 64:
+            raise ValueError("a reference is letters, digits and hyphens")
+        params = {"locale": locale, **({"kiosk_key": kiosk_key} if kiosk_key else {})}
+        document = self.get(f"/api/v1/tracking/{reference}", **params)
+        if not isinstance(document, dict) or not isinstance(document.get("history"), list):
+            raise PortalBadResponse("tracking: expected an item with its history")
+        return document
+
+    def my_tracked(self, profile: str, id_hash: str, *, locale: str) -> list[dict]:
+        """What the resident with this card has: requests, payments, account. The hash
+        goes in the body, never in a URL."""
+        document = self.request(
+            "POST",
+            "/api/v1/tracking/mine",
+            json={"profile": profile, "id_hash": id_hash, "locale": locale},
+        )
+        items = document.get("items") if isinstance(document, dict) else None
+        if not isinstance(items, list) or not all(isinstance(item, dict) for item in items):
+            raise PortalBadResponse("tracking: expected {'items': [...]}")
+        return items
+
     def create_payment(self, payment: Mapping[str, object], *, idempotency_key: str) -> dict:
         return self.request(
             "POST",
@@ -228,6 +267,39 @@ class PortalClient:
             json=dict(payment),
             headers={"Idempotency-Key": idempotency_key},
         )
+
+    # Public content: nothing personal, so the kiosk may keep copies for offline use.
+
+    def news(self) -> list[dict]:
+        """Today's news and notices, newest first."""
+        return _list_of(self.get("/api/v1/news"), "items", ("id", "title", "body"))
+
+    def help_content(self) -> dict:
+        """Questions and answers, and the glossary: {"faq": [...], "glossary": [...]}."""
+        document = self.get("/api/v1/help-content")
+        _list_of(document, "faq", ("id", "question", "answer"))
+        _list_of(document, "glossary", ("id", "term", "meaning"))
+        return document
+
+    def search_records(
+        self,
+        words: str = "",
+        types: tuple[str, ...] = (),
+        date_from: str | None = None,
+        date_to: str | None = None,
+    ) -> list[dict]:
+        """Public records (agendas, minutes, documents) matching every word, newest first.
+        Dates are YYYY-MM-DD; no types means every type."""
+        params = {"q": words, "type": list(types), "from": date_from, "to": date_to}
+        document = self.get("/api/v1/records", **{k: v for k, v in params.items() if v})
+        return _list_of(document, "records", ("id", "type", "date", "title", "summary"))
+
+    def record(self, record_id: str) -> dict:
+        """One public record with its pages; PortalNotFound when there is none."""
+        document = self.get("/api/v1/records/" + quote(record_id, safe=""))
+        if not isinstance(document, dict) or not isinstance(document.get("pages"), list):
+            raise PortalBadResponse("record: expected a record with its pages")
+        return document
 
     def submit_batch(self, items: list[dict]) -> list[dict]:
         """Deliver queued transactions; one result per item, in the same order.
@@ -253,3 +325,13 @@ class PortalClient:
         if not isinstance(document, dict) or not isinstance(document.get("bills"), list):
             raise PortalBadResponse("bills: expected {'bills': [...]}")
         return document["bills"]
+
+
+def _list_of(document, key: str, required: tuple[str, ...]) -> list[dict]:
+    """``document[key]``, checked to be a list of objects that have ``required`` keys."""
+    found = document.get(key) if isinstance(document, dict) else None
+    if not isinstance(found, list) or not all(
+        isinstance(entry, dict) and all(name in entry for name in required) for entry in found
+    ):
+        raise PortalBadResponse(f"expected {{{key!r}: [...]}} with {', '.join(required)}")
+    return found

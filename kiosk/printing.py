@@ -30,7 +30,7 @@ from drivers.printer.interface import (
     render_escpos,
 )
 from kiosk.i18n import MissingCatalogue, Translator
-from kiosk.receipts import Receipt, build_receipt
+from kiosk.receipts import build_print_job
 from offline.alerts import PRINTER_PAPER_NEAR_END, Alerts
 from offline.print_jobs import FAILED, PRINTED, UNCERTAIN, PrintJob, PrintJobs
 
@@ -195,10 +195,12 @@ class PrintWorker:
         return PRINTED, after
 
     def _document(self, jobs: PrintJobs, job: PrintJob, printer) -> ReceiptDocument:
-        receipt = Receipt.from_dict(jobs.document(job.id))
-        if job.reprint_of is not None:
-            receipt = receipt.as_copy()
-        return build_receipt(receipt, self._translate(receipt.language), columns=printer.columns)
+        return build_print_job(
+            jobs.document(job.id),
+            self._translate,
+            columns=printer.columns,
+            reprint=job.reprint_of is not None,
+        )
 
     def _translate(self, language: str) -> Callable[[str], str]:
         if language not in self._translators:

@@ -166,6 +166,99 @@ def build_receipt(
     return ReceiptDocument(lines, qr_data=receipt.tracking_url, columns=columns, right_to_left=rtl)
 
 
+@dataclass(frozen=True)
+class Printout:
+    """Part of a public document (its summary, or the page on screen) for a resident
+    to take home. Not a receipt: nothing was submitted, so it has no reference, and
+    it says where the whole document can be read."""
+
+    city: str
+    kiosk_id: str
+    location: str
+    when: datetime.datetime
+    title: str
+    kind_and_date: str  # "Minutes · 14 October 2026"
+    part: str  # "Summary", "Page 2 of 3"
+    body: str  # paragraphs separated by blank lines
+    url: str | None = None
+    language: str = "en"
+    copy: bool = False
+
+    LAYOUT = "printout"
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["when"] = self.when.isoformat()
+        data["layout"] = self.LAYOUT
+        return data
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Printout:
+        fields = {key: value for key, value in data.items() if key != "layout"}
+        fields["when"] = datetime.datetime.fromisoformat(fields["when"])
+        return cls(**fields)
+
+    def as_copy(self) -> Printout:
+        return replace(self, copy=True)
+
+
+def build_printout(
+    printout: Printout, translate: Callable[[str], str], *, columns: int = 48
+) -> ReceiptDocument:
+    """Lay out ``printout`` like a receipt's head and foot, with the document's own
+    paragraphs in between."""
+    _ = translate
+    rtl = is_right_to_left(printout.language)
+    start = "right" if rtl else "left"
+    lines: list[ReceiptLine] = []
+
+    def add(text: str, *, bold=False, double=False, align=start) -> None:
+        width = columns // 2 if double else columns
+        text = mask_card_numbers(printable(text))
+        lines.extend(
+            ReceiptLine(part, bold=bold, double=double, align=align) for part in wrap(text, width)
+        )
+
+    rule = ReceiptLine("-" * columns)
+    if printout.copy:
+        add(_("COPY - reprinted"), bold=True, align="center")
+    add(printout.city, bold=True, double=True, align="center")
+    add(printout.location, align="center")
+    add(_("Kiosk {kiosk_id}").format(kiosk_id=printout.kiosk_id), align="center")
+    add(printout.when.strftime("%Y-%m-%d %H:%M"), align="center")
+    lines.append(rule)
+    add(printout.title, bold=True)
+    add(printout.kind_and_date)
+    add(printout.part, bold=True)
+    lines.append(rule)
+    for number, paragraph in enumerate(p for p in printout.body.split("\n\n") if p.strip()):
+        if number:
+            lines.append(ReceiptLine(""))
+        add(paragraph)
+    lines.append(rule)
+    add(_("Public document, printed at your request."), align="center")
+    if printout.url:
+        add(_("Scan to read all of it:"), align="center")
+    return ReceiptDocument(lines, qr_data=printout.url, columns=columns, right_to_left=rtl)
+
+
+def build_print_job(
+    data: Mapping[str, Any],
+    translate_for: Callable[[str], Callable[[str], str]],
+    *,
+    columns: int = 48,
+    reprint: bool = False,
+) -> ReceiptDocument:
+    """A stored print job's document, whichever it is: a receipt or a print-out."""
+    if data.get("layout") == Printout.LAYOUT:
+        printout = Printout.from_dict(data)
+        printout = printout.as_copy() if reprint else printout
+        return build_printout(printout, translate_for(printout.language), columns=columns)
+    receipt = Receipt.from_dict(data)
+    receipt = receipt.as_copy() if reprint else receipt
+    return build_receipt(receipt, translate_for(receipt.language), columns=columns)
+
+
 def mask_long_numbers(text: str) -> str:
     """Every run of 11 or more digits keeps only its last four: "*******3456"."""
     return _LONG_NUMBER.sub(lambda match: mask_pan(match.group()), text)

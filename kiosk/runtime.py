@@ -19,8 +19,16 @@ from drivers.card.interface import CardData, CardReaderDriver
 from drivers.card.simulator import SimulatedCardReader
 from drivers.manager import DeviceManager
 from drivers.printer.simulator import SimulatedPrinter
-from kiosk.config import Config, ConfigError, payment_options, printer_options
+from kiosk.config import (
+    Config,
+    ConfigError,
+    open311_url,
+    payment_options,
+    printer_options,
+    separate_open311,
+)
 from kiosk.model import Background, KioskModel, run_in_thread
+from kiosk.open311_client import Open311Client
 from kiosk.payments import PaymentDesk
 from kiosk.portal_client import PortalClient
 from kiosk.printing import PrintSettings, PrintWorker
@@ -83,7 +91,7 @@ def build_runtime(
     loads) and the sync worker, which run on threads of their own, report through it."""
     background = background or run_in_thread(call_soon)
     closers = []
-    server = None
+    server = demo_terminal = None
     data_dir = config.data_dir
     data_dir.mkdir(parents=True, exist_ok=True)
     if config.demo:
@@ -100,7 +108,7 @@ def build_runtime(
         config = config.with_values(portal__url=server.url)
         token = server.token
         log.info("demo portal running at %s", server.url)
-        config = _start_demo_terminal(config, data_dir, closers)
+        config, demo_terminal = _start_demo_terminal(config, data_dir, closers)
     else:
         token = _read_token(config.get("portal", "token_file"))
 
@@ -133,6 +141,10 @@ def build_runtime(
             retention=datetime.timedelta(days=config.get("storage", "sent_retention_days")),
         ),
         on_status=lambda status: _sync_news(status, model, payment_desk, call_soon, background),
+        # A city that runs its own Open311 endpoint gets reports there, as GeoReport v2.
+        open311=Open311Client(sync_client, open311_url(config))
+        if separate_open311(config)
+        else None,
     )
 
     devices = DeviceManager(
@@ -164,6 +176,10 @@ def build_runtime(
         _outbox(config, payment_db, cipher),
         lambda: devices.get("payment"),
         alerts=Alerts(payment_db),
+        # The end screen follows this visit's payment: posted, or reversed if refused.
+        on_settled=lambda reference, state: call_soon(
+            lambda: model.payment_settled(reference, state)
+        ),
     )
 
     if speaker is None:
@@ -188,6 +204,7 @@ def build_runtime(
         clock=clock,
         call_soon=call_soon,
     )
+    model.demo_terminal = demo_terminal
     devices.detect_once()
     devices.start()  # keeps looking for devices that were missing at start-up
     closers.append(devices.stop)
@@ -210,7 +227,7 @@ def _sync_news(status, model: KioskModel, payment_desk: PaymentDesk, call_soon, 
     background(payment_desk.maintain, lambda _result, _error: None)
 
 
-def _start_demo_terminal(config: Config, data_dir: Path, closers: list) -> Config:
+def _start_demo_terminal(config: Config, data_dir: Path, closers: list):
     """A demo kiosk pays on the ZVT terminal simulator through the real ZVT driver,
     over loopback TCP (ZVT's own TCP transport). 6.66 is always declined."""
     from drivers.payment.zvt.simulator import Ledger, SimulatorSettings, TerminalSimulator
@@ -223,9 +240,8 @@ def _start_demo_terminal(config: Config, data_dir: Path, closers: list) -> Confi
     simulator.start()
     closers.append(simulator.stop)
     log.info("demo card terminal listening on port %d", simulator.tcp_port)
-    return config.with_values(
-        devices__payment="zvt", devices__payment_port=f"socket://127.0.0.1:{simulator.tcp_port}"
-    )
+    port = f"socket://127.0.0.1:{simulator.tcp_port}"
+    return config.with_values(devices__payment="zvt", devices__payment_port=port), simulator
 
 
 def _portal_client(config: Config, token: str) -> PortalClient:
@@ -279,9 +295,11 @@ def _prepare_driver(
     driver.subscribe(lambda event: call_soon(lambda: model.card_event(event)))
     if config.demo and isinstance(driver, SimulatedCardReader):
         # Demo kiosks have no real card; the attract screen offers these instead.
-        from portal.demo_data import DEMO_CARDS  # demo only, like the portal itself
+        # Demo only, like the portal itself.
+        from portal.demo_data import DEMO_CARDS, DEMO_NEW_RESIDENT_CARD
 
         cards = [CardData(c.profile, c.identifier, c.holder) for c in DEMO_CARDS]
+        cards.append(CardData(*DEMO_NEW_RESIDENT_CARD))
         model.demo_cards = [
             *((f"{card.display_name} ({card.profile})", _inserter(driver, card)) for card in cards),
             ("unsupported", driver.insert_unsupported),

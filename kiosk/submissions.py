@@ -1,6 +1,12 @@
 """Submissions: the survey, queueing what residents send, and what they are told.
 
 A mixin of :class:`kiosk.model.KioskModel` (see kiosk/card_sign_in.py for why).
+
+After a completed service the confirmation offers the short survey, once a visit:
+optional, skippable, and queued offline like everything else. Its answers name the
+service they follow, never the submission's reference, so they stay anonymous; they
+need no receipt and no confirmation of their own, so the resident goes back to the
+service's confirmation, with its reference still on screen.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ from kiosk.survey import SURVEY_KIND, SurveyForm
 log = logging.getLogger(__name__)
 
 CONFIRMATION = "confirmation"
+SURVEY_SCREEN = "survey"
 
 
 class Submissions:
@@ -33,7 +40,70 @@ class Submissions:
         self.session.record_activity()
         self._changed("survey")
 
+    # -- the survey offered after a service --
+
+    def _offer_survey(self) -> None:
+        service = self.selected_service.id if self.selected_service else None
+        self.session.remember("survey.thanked", False)
+        offer = service if service and service != "survey" else None
+        if self.session.recall("survey.asked"):
+            offer = None  # once a visit: answered or skipped already
+        self.session.remember("survey.offer", offer)
+
+    def survey_offer(self) -> str | None:
+        """The service the confirmation on screen offers a survey about, or None."""
+        return self.session.recall("survey.offer")
+
+    def survey_follows(self) -> str | None:
+        """The service the survey being answered is about; None for the catalogue's."""
+        return self.session.recall("survey.follows")
+
+    def survey_offer_text(self) -> str:
+        if self.session.recall("survey.thanked"):
+            return self._("Thank you for your answers.")
+        if self.survey_offer():
+            return self._("Would you tell us how it went? Two short questions, if you like.")
+        return ""
+
+    def start_offered_survey(self) -> None:
+        service = self.survey_offer()
+        if service is None:
+            return
+        self.survey = SurveyForm()
+        self.session.remember("survey.answers", {})
+        self.session.remember("survey.follows", service)
+        self._go(SURVEY_SCREEN)
+
+    def skip_survey(self) -> None:
+        """Leave the survey unanswered: back to the service's confirmation, not asked
+        again this visit; for the catalogue's survey, back to the services."""
+        if self.survey_follows() is None:
+            self.go_home()
+            return
+        self._end_offered_survey(thanked=False)
+
+    def _end_offered_survey(self, *, thanked: bool) -> None:
+        self.survey = SurveyForm()
+        self.session.remember("survey.answers", {})
+        self.session.remember("survey.follows", None)
+        self.session.remember("survey.offer", None)
+        self.session.remember("survey.asked", True)
+        self.session.remember("survey.thanked", thanked)
+        self._go(CONFIRMATION)
+
     def submit_survey(self) -> None:
+        service = self.survey_follows()
+        if service is not None:
+            if not self.survey.can_submit or self.outbox is None:
+                return
+            payload = self.survey.payload(self.language, service_id=service)
+            with self.outbox.transaction():
+                item = self.outbox.enqueue(SURVEY_KIND, payload)
+            log.info("queued survey answers after %s as %s", service, item.reference)
+            if self.sync is not None:
+                self.sync.wake()
+            self._end_offered_survey(thanked=True)
+            return
         if self.survey.can_submit:
             self.submit(
                 SURVEY_KIND,
@@ -66,6 +136,7 @@ class Submissions:
         self.submission_state = "pending"
         if self.sync is not None:
             self.sync.wake()
+        self._offer_survey()
         self._go(CONFIRMATION)
         self._receipt_queued()
 
@@ -104,7 +175,14 @@ class Submissions:
         else:
             status = _("Queued: it will be sent when the connection returns.")
         reference = _("Your reference: {reference}").format(reference=item.reference)
-        return (_("Thank you. We have saved it."), status, reference)
+        found = self.outbox.find(item.idempotency_key) if self.submission_state == "sent" else None
+        if found is not None and found.kind == "service_request" and found.portal_reference:
+            # A report the city has: its own number for it too (a request id or token).
+            number = found.portal_reference
+            reference += "\n" + _("City request number: {number}").format(number=number)
+        # A payment says how much was paid, and what became of the money if refused.
+        heading, status = self.paid_confirmation(_("Thank you. We have saved it."), status)
+        return (heading, status, reference)
 
 
 PAYMENTS_OFF_TEXT = N_(

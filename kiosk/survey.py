@@ -58,5 +58,9 @@ class SurveyForm:
     def can_submit(self) -> bool:
         return bool(self.answers)
 
-    def payload(self, language: str) -> dict[str, object]:
-        return {"survey_id": SURVEY_ID, "answers": dict(self.answers), "locale": language}
+    def payload(self, language: str, service_id: str | None = None) -> dict[str, object]:
+        """``service_id``: the service the answers follow, when offered after one."""
+        payload = {"survey_id": SURVEY_ID, "answers": dict(self.answers), "locale": language}
+        if service_id is not None:
+            payload["service_id"] = service_id
+        return payload

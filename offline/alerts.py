@@ -16,6 +16,8 @@ from offline.outbox import utc_now
 DATABASE_QUARANTINED = "database_quarantined"
 # Raised by the print worker; the future heartbeat reports it so a technician brings paper.
 PRINTER_PAPER_NEAR_END = "printer_paper_near_end"
+# A resident touched "Call for help": staff should go to the kiosk, then acknowledge it.
+HELP_REQUESTED = "help_requested"
 # Alerts that switch payments off while active.
 BLOCKS_PAYMENTS = frozenset({DATABASE_QUARANTINED})
 

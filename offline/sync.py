@@ -16,6 +16,13 @@ Failures are classified once, here:
 - per item ``conflict``: parked, never resent blindly;
 - a whole batch refused as malformed: its items are resent one per batch, so the one
   bad item is parked and the others go through.
+
+A city with an Open311 endpoint of its own (``[portal] open311_url``) gets its
+``service_request`` items as GeoReport v2 POSTs instead, one at a time, classified the
+same way: created -> sent; a 4xx -> needs_attention with the city's words; no answer,
+5xx, 408 or 429 -> that item backs off and is resent. Open311 has no idempotency key,
+so the item's key travels as ``attribute[kiosk_request_id]``, which the endpoint uses
+to answer a resend with the request it already made.
 """
 
 from __future__ import annotations
@@ -29,6 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from kiosk.open311_client import queued_request_form
 from kiosk.portal_client import (
     PortalAuthError,
     PortalBadResponse,
@@ -42,12 +50,21 @@ log = logging.getLogger(__name__)
 
 PURGE_EVERY_S = 3600
 REFERENCE_FIELDS = ("payment_id", "service_request_id", "token", "survey_response_id")
+SERVICE_REQUEST_KIND = "service_request"
+# 4xx answers that mean "not now" rather than "not this".
+_TRY_LATER_STATUSES = frozenset({408, 429})
 
 
 class BatchPortal(Protocol):
     def submit_batch(self, items: list[dict[str, Any]]) -> list[dict[str, Any]]: ...
 
     def health(self) -> dict: ...
+
+
+class Open311Poster(Protocol):
+    """kiosk.open311_client.Open311Client, as the worker uses it."""
+
+    def post_request(self, fields, attributes=None, *, locale=None): ...
 
 
 @dataclass(frozen=True)
@@ -87,10 +104,13 @@ class SyncWorker:
         on_status: Callable[[SyncStatus], None] | None = None,
         rng: random.Random | None = None,
         clock: Callable[[], float] = time.monotonic,
+        open311: Open311Poster | None = None,
     ):
         self._open_outbox = open_outbox
         self._outbox: Outbox | None = None
         self._portal = portal
+        # The city's own Open311 endpoint for service requests; None: the sync batch.
+        self._open311 = open311
         self.settings = settings
         self._on_status = on_status
         self._rng = rng or random.Random()
@@ -204,6 +224,13 @@ class SyncWorker:
         return max(min(waits), 0.01)
 
     def _send(self, batch: list[OutboxItem]) -> None:
+        if self._open311 is not None:
+            for item in batch:
+                if item.kind == SERVICE_REQUEST_KIND:
+                    self._post_open311(item)
+            batch = [item for item in batch if item.kind != SERVICE_REQUEST_KIND]
+            if not batch:
+                return
         try:
             results = self._portal.submit_batch([_wire(item) for item in batch])
         except PortalRejected as error:
@@ -241,14 +268,42 @@ class SyncWorker:
                 "portal holds a different transaction under key %s; parked", item.idempotency_key
             )
         if outcome == "retry":
-            delay = backoff_delay(
-                item.attempts + 1,
-                self.settings.backoff_base_s,
-                self.settings.backoff_max_s,
-                self._rng,
-            )
-            self._item_not_before[item.idempotency_key] = self._clock() + delay
+            self._item_back_off(item)
         return Delivery(item.idempotency_key, outcome, status, reason)
+
+    def _post_open311(self, item: OutboxItem) -> None:
+        fields, attributes, locale = queued_request_form(item.payload, item.idempotency_key)
+        key = item.idempotency_key
+        try:
+            posted = self._open311.post_request(fields, attributes, locale=locale)
+        except PortalError as error:
+            refused = error.status is not None and 400 <= error.status < 500
+            if (
+                refused
+                and not isinstance(error, PortalAuthError)
+                and error.status not in _TRY_LATER_STATUSES
+            ):
+                reason = getattr(error, "description", None) or str(error)
+                self._record([Delivery(key, "rejected", error.status, f"open311: {reason}")])
+                return
+            if isinstance(error, PortalAuthError):
+                log.error("the Open311 endpoint refused this kiosk's credentials: %s", error)
+            outcome = "server_error" if error.status else "network"
+            log.warning("Open311 delivery of %s failed: %s", item.reference, error)
+            self._write([Delivery(key, outcome, error.status, str(error))], error=str(error))
+            self._item_back_off(item, error.retry_after_s)
+            return
+        # Open311 cannot say whether it replayed: "created" either way, never doubled.
+        self._record([Delivery(key, "created", None, None, posted.reference)])
+
+    def _item_back_off(self, item: OutboxItem, retry_after_s: float | None = None) -> None:
+        """This item alone waits; the others go on."""
+        delay = backoff_delay(
+            item.attempts + 1, self.settings.backoff_base_s, self.settings.backoff_max_s, self._rng
+        )
+        if retry_after_s:
+            delay = max(delay, min(retry_after_s, self.settings.backoff_max_s))
+        self._item_not_before[item.idempotency_key] = self._clock() + delay
 
     # Bookkeeping -------------------------------------------------------------
 

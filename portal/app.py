@@ -6,7 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
-from portal import api, open311, payments, sync
+from portal import api, content, open311, payments, permits, sync, tracking, tracking_page
 from portal.demo_data import seed_demo as seed_demo_data
 from portal.errors import install_error_handlers
 from portal.fault_random import DEFAULT_RETRY_AFTER_S, DEFAULT_SLOW_S
@@ -49,6 +49,10 @@ def create_app(
     app.include_router(payments.router)
     app.include_router(sync.router)
     app.include_router(open311.router)
+    app.include_router(tracking.router)
+    app.include_router(tracking_page.pages)
+    app.include_router(permits.router)
+    app.include_router(content.router)
     if enable_faults or fault_rate > 0:
         install_faults(app, random_faults)
     return app

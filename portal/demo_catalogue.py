@@ -60,8 +60,8 @@ SERVICES: list[tuple[str, str, dict[str, str], dict[str, str], dict[str, list[st
         "requests",
         {"en": "Check a report", "es": "Consultar un reporte"},
         {
-            "en": "See what is happening with a problem you reported.",
-            "es": "Vea qué pasa con un problema que usted reportó.",
+            "en": "See what is happening with a problem you reported or a payment you made.",
+            "es": "Vea qué pasa con un problema que usted reportó o un pago que hizo.",
         },
         {
             "en": ["track", "status", "check", "report", "number"],
@@ -85,14 +85,15 @@ SERVICES: list[tuple[str, str, dict[str, str], dict[str, str], dict[str, list[st
     (
         "records",
         "information",
-        {"en": "Certificates and records", "es": "Actas y registros"},
+        {"en": "Public records", "es": "Documentos públicos"},
         {
-            "en": "Ask for a copy of a birth, marriage or death certificate.",
-            "es": "Pida una copia de un acta de nacimiento, de matrimonio o de defunción.",
+            "en": "Read and print city documents: rules, plans, budgets, meeting papers.",
+            "es": "Lea e imprima documentos de la ciudad: reglas, planes, presupuestos, "
+            "papeles de reuniones.",
         },
         {
-            "en": ["certificate", "birth", "marriage", "death", "record", "copy"],
-            "es": ["acta", "nacimiento", "matrimonio", "defunción", "registro", "copia"],
+            "en": ["record", "document", "rule", "budget", "plan", "print", "read"],
+            "es": ["documento", "registro", "regla", "presupuesto", "plan", "imprimir", "leer"],
         },
     ),
     (
@@ -119,6 +120,20 @@ SERVICES: list[tuple[str, str, dict[str, str], dict[str, str], dict[str, list[st
         {
             "en": ["survey", "opinion", "feedback"],
             "es": ["encuesta", "opinión", "comentarios"],
+        },
+    ),
+    (
+        "create_account",
+        "information",
+        {"en": "Create an eCitizen account", "es": "Crear una cuenta de eCiudadano"},
+        {
+            "en": "Use city services online at home or at the library. You need your ID card.",
+            "es": "Use los servicios de la ciudad por internet en casa o en la biblioteca. "
+            "Necesita su documento de identidad.",
+        },
+        {
+            "en": ["account", "ecitizen", "online", "sign up", "register", "website"],
+            "es": ["cuenta", "ecitizen", "internet", "registrarse", "inscribirse", "web"],
         },
     ),
     (

@@ -12,10 +12,14 @@ from datetime import timedelta
 
 from kiosk.identity import identity_hash
 from portal.demo_catalogue import demo_catalogue
+from portal.demo_content import seed_content
 from portal.demo_open311 import OPEN311_SERVICES
+from portal.demo_permits import DEMO_PERMITS, PERMIT_FORMS
 from portal.open311_records import insert_request
+from portal.permits import add_permit, put_form
 from portal.store import PortalStore
 from portal.timeutil import to_iso, utc_now
+from portal.tracking_demo import seed_demo_tracking
 
 DEMO_SALT = "demo-salt"
 DEMO_DEVICE_ID = "demo-kiosk"
@@ -58,6 +62,9 @@ DEMO_CARDS = (
     DemoCard("beid", "92051212329", "100300"),
     DemoCard("piv", "3f2a8c1e-5b7d-4e9a-a6c2-1d8f0b4e7a93", "100400"),
 )
+# (profile, identifier, name) of a resident with no account yet: the demo card that
+# "Create an eCitizen account" is for.
+DEMO_NEW_RESIDENT_CARD = ("beid", "85073003328", "Nadia Haddad")
 
 DEMO_BILLS = (
     DemoBill("bill-0001", "W-1001", "100200", "water", 4250, "2026-12-15", True,
@@ -182,4 +189,10 @@ def _seed(store: PortalStore, identity_salt: str) -> None:
     for position, service in enumerate(OPEN311_SERVICES, start=1):
         store.put_open311_service(position, service)
     _seed_requests(store)
+    seed_content(store)
+    seed_demo_tracking(store)
+    for position, form in enumerate(PERMIT_FORMS, start=1):
+        put_form(store, position, form)
+    for permit in DEMO_PERMITS:
+        add_permit(store, *permit)
     store.set_meta(SEEDED_FLAG, to_iso(utc_now()))

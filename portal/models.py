@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from typing import Annotated, Any, Literal
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StrictInt, model_validator
+from pydantic_core import PydanticCustomError
 
 from portal.idempotency import MAX_KEY_LENGTH
 from portal.timeutil import parse_iso, to_iso
@@ -122,21 +123,71 @@ class Terminal(BaseModel):
     trace: Annotated[str, Field(max_length=64)] | None = None
 
 
-class PaymentRequest(BaseModel):
+MAX_ALLOCATIONS = 20
+
+
+class Allocation(BaseModel):
+    """One line of a payment: what part of the money goes where."""
+
     model_config = ConfigDict(extra="forbid")
 
-    bill_id: Annotated[str, Field(min_length=1, max_length=64)]
+    kind: Annotated[str, Field(min_length=1, max_length=32)] = Field(
+        description="What ``id`` names: 'bill' (a bill's id). Other kinds of line (a permit "
+        "fee, say) are added by the services that charge them."
+    )
+    id: Annotated[str, Field(min_length=1, max_length=64)]
+    amount_cents: Annotated[StrictInt, Field(gt=0)]
+
+
+class PaymentRequest(BaseModel):
+    """One card sale: either one bill (``bill_id``) or ``allocations``, one line per
+    thing paid for; ``amount_cents`` is what the terminal charged, their sum. All lines
+    are applied, or none."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    bill_id: Annotated[str, Field(min_length=1, max_length=64)] | None = None
+    allocations: (
+        Annotated[list[Allocation], Field(min_length=1, max_length=MAX_ALLOCATIONS)] | None
+    ) = None
     amount_cents: Annotated[StrictInt, Field(gt=0)]
     currency: Annotated[str, Field(pattern=r"^[A-Z]{3}$")]
     kiosk_reference: Annotated[str, Field(min_length=1, max_length=64)]
     terminal: Terminal | None = None
 
+    @model_validator(mode="after")
+    def _one_shape(self) -> PaymentRequest:
+        if (self.bill_id is None) == (self.allocations is None):
+            raise PydanticCustomError(
+                "payment_shape", "give either bill_id or allocations, not both"
+            )
+        return self
+
+    def lines(self) -> list[Allocation]:
+        """The request as allocations, whichever shape it came in."""
+        if self.allocations is not None:
+            return list(self.allocations)
+        assert self.bill_id is not None
+        return [Allocation(kind="bill", id=self.bill_id, amount_cents=self.amount_cents)]
+
+
+class AppliedAllocation(BaseModel):
+    kind: str
+    id: str
+    amount_cents: int
+    remaining_cents: int = Field(description="Balance left on what it paid, right after.")
+
 
 class Payment(BaseModel):
     payment_id: str
-    bill_id: str
+    bill_id: str | None = Field(
+        description="The (first) bill paid; null when the payment paid no bill."
+    )
     amount_cents: int
-    remaining_cents: int = Field(description="Balance of the bill right after this payment.")
+    remaining_cents: int = Field(
+        description="Balance left on the bills this payment paid, added up, right after it."
+    )
+    allocations: list[AppliedAllocation]
     status: Literal["posted"]
     created_at: str = Field(description="ISO 8601, UTC.")
 

@@ -13,6 +13,7 @@ from datetime import timedelta
 from typing import Any
 
 from portal.open311_forms import Submission
+from portal.status_history import SERVICE_REQUEST, record_status
 from portal.store import PortalStore
 from portal.timeutil import to_iso, utc_now
 
@@ -120,6 +121,7 @@ def record_request(
             **submission.details,
         },
     )
+    record_status(conn, SERVICE_REQUEST, request_id, "open", to_iso(now))
     notice = localized(service.get("service_notice"), lang)
     if service["type"] == "batch":
         # The reference portal "processes the batch" at once: the token is

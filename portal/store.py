@@ -191,14 +191,22 @@ class PortalStore:
         return bill_from_row(row) if row else None
 
     def bills_matching(self, number: str) -> list[dict[str, Any]]:
-        """Residents type what is printed on paper, in any case and with stray spaces."""
+        """Residents type what is printed on paper, in any case and with stray spaces.
+        A kiosk's keypad has digits only: digits alone also match a bill number whose
+        digits they are ("1001" finds W-1001)."""
         needle = number.strip().upper()
         rows = self.query(
             "SELECT * FROM bills WHERE upper(number) = ? OR upper(account) = ?"
-            " ORDER BY due_date, number",
-            (needle, needle),
+            " OR (? != '' AND number LIKE ?) ORDER BY due_date, number",
+            (needle, needle, needle if needle.isdigit() else "", f"%{needle}"),
         )
-        return [bill_from_row(row) for row in rows]
+        return [
+            bill_from_row(row)
+            for row in rows
+            if row["number"].upper() == needle
+            or row["account"].upper() == needle
+            or "".join(filter(str.isdigit, row["number"])) == needle
+        ]
 
     def bills_for_identity(self, profile: str, id_hash: str) -> list[dict[str, Any]]:
         rows = self.query(
@@ -222,7 +230,12 @@ class PortalStore:
         return {"account": row["number"], "display_name": row["holder_name"]}
 
     def payment_count(self, bill_id: str) -> int:
-        row = self.query_one("SELECT count(*) AS n FROM payments WHERE bill_id = ?", (bill_id,))
+        """Payments that paid (part of) this bill, alone or in a basket."""
+        row = self.query_one(
+            "SELECT count(DISTINCT payment_id) AS n FROM payment_allocations"
+            " WHERE kind = 'bill' AND target_id = ?",
+            (bill_id,),
+        )
         return int(row["n"]) if row else 0
 
     # -- addresses -------------------------------------------------------------

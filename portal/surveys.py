@@ -28,6 +28,12 @@ class SurveyResponse(BaseModel):
     ]
     locale: Annotated[str, Field(max_length=16)] | None = None
     kiosk_reference: Annotated[str, Field(max_length=64)] | None = None
+    # The kiosk service the answers followed ("pay_bill"), when the survey was offered
+    # on that service's confirmation; never the submission's reference, which would tie
+    # the answers to a resident.
+    service_id: (
+        Annotated[str, Field(min_length=1, max_length=64, pattern=r"^[a-z0-9_.-]+$")] | None
+    ) = None
 
 
 def record_survey_response(
@@ -54,4 +60,9 @@ def record_survey_response(
             received["received_at"],
         ),
     )
+    if survey.service_id is not None:
+        conn.execute(
+            "INSERT INTO survey_response_services (survey_response_id, service_id) VALUES (?, ?)",
+            (received["survey_response_id"], survey.service_id),
+        )
     return received

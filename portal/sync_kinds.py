@@ -15,12 +15,15 @@ from typing import Annotated, Any, TypeVar
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
+from portal.accounts import AccountCreation, activation_code_hash, create_account
 from portal.errors import ApiError, Open311Error, default_code, validation_fields
+from portal.help_requests import HelpRequest, record_help_request
 from portal.idempotency import Outcome, fingerprint, recall, remember
 from portal.models import PaymentRequest, SyncItem
 from portal.open311_forms import SubmittedForm, checked_submission
 from portal.open311_records import language, record_request
 from portal.payments import apply_payment
+from portal.permits import PermitApplication, record_application
 from portal.receipt_deliveries import ReceiptDelivery, record_receipt_delivery
 from portal.store import PortalStore
 from portal.surveys import SurveyResponse, record_survey_response
@@ -142,11 +145,58 @@ def _receipt_delivery(ctx: ItemContext) -> Outcome:
     return _keyed(ctx, delivery, create)
 
 
+def _account_creation(ctx: ItemContext) -> Outcome:
+    request = _parsed(AccountCreation, ctx.item.payload)
+    code_hash = activation_code_hash(
+        request.activation_code, ctx.device_id, ctx.item.idempotency_key
+    )
+    # The key's fingerprint sees the code's hash, never the code: it is kept in clear.
+    hashed = request.model_copy(update={"activation_code": code_hash})
+
+    def create() -> Outcome:
+        body = create_account(ctx.conn, ctx.device_id, ctx.item.idempotency_key, request, code_hash)
+        return Outcome(201, json.dumps(body), replayed=False)
+
+    return _keyed(ctx, hashed, create)
+
+
+def _permit_application(ctx: ItemContext) -> Outcome:
+    application = _parsed(PermitApplication, ctx.item.payload)
+
+    def create() -> Outcome:
+        item = ctx.item
+        body = record_application(ctx.conn, ctx.device_id, item.idempotency_key, application)
+        return Outcome(201, json.dumps(body), replayed=False)
+
+    return _keyed(ctx, application, create)
+
+
+def _help_request(ctx: ItemContext) -> Outcome:
+    request = _parsed(HelpRequest, ctx.item.payload)
+
+    def create() -> Outcome:
+        item = ctx.item
+        body = record_help_request(
+            ctx.conn,
+            ctx.device_id,
+            item.idempotency_key,
+            request,
+            item.created_at,
+            to_iso(utc_now()),
+        )
+        return Outcome(201, json.dumps(body), replayed=False)
+
+    return _keyed(ctx, request, create)
+
+
 HANDLERS: dict[str, dict[int, Callable[[ItemContext], Outcome]]] = {
     "payment": {1: _payment},
     "service_request": {1: _service_request},
     "survey_response": {1: _survey_response},
+    "permit_application": {1: _permit_application},
     "receipt_delivery": {1: _receipt_delivery},
+    "help_request": {1: _help_request},
+    "account_creation": {1: _account_creation},
 }
 
 

@@ -21,20 +21,33 @@ from kivy.uix.screenmanager import FadeTransition, NoTransition, ScreenManager
 from kiosk.model import HOME, KioskModel
 from kiosk.theme import STANDARD
 from screens import widgets  # noqa: F401 - registers the shared widget rules
+from screens.account_contact import AccountContactScreen
+from screens.account_name import AccountNameScreen
+from screens.account_start import AccountStartScreen
 from screens.attract import AttractScreen
 from screens.bar import AccessibilityBar  # noqa: F401 - used in app.kv
 from screens.coming_soon import ComingSoonScreen
 from screens.confirmation import ConfirmationScreen
 from screens.help import HelpScreen
 from screens.home import HomeScreen
+from screens.news import NewsScreen
+from screens.pay_amount import PayAmountScreen
 from screens.pay_bill import PayBillScreen
 from screens.pay_confirm import PayConfirmScreen
 from screens.pay_outcome import PayOutcomeScreen
 from screens.paying import PayingScreen
 from screens.receipt_choice import ReceiptChoiceScreen
 from screens.receipt_contact import ReceiptContactScreen
+from screens.records import RecordScreen, RecordsScreen
+from screens.report_form import ReportDescriptionScreen, ReportDetailsScreen
+from screens.report_location import ReportLocationScreen
+from screens.report_review import ReportReviewScreen
+from screens.report_services import ReportServicesScreen
 from screens.survey import SurveyScreen
 from screens.timeout_warning import TimeoutWarning
+from screens.track import TrackScreen
+from screens.track_mine import TrackMineScreen
+from screens.track_result import TrackResultScreen
 
 log = logging.getLogger(__name__)
 Builder.load_file(str(Path(__file__).with_name("app.kv")))
@@ -44,14 +57,29 @@ SCREEN_CLASSES = (
     HomeScreen,
     ComingSoonScreen,
     HelpScreen,
+    NewsScreen,
+    RecordsScreen,
+    RecordScreen,
     SurveyScreen,
     ConfirmationScreen,
     ReceiptChoiceScreen,
     ReceiptContactScreen,
     PayBillScreen,
+    PayAmountScreen,
     PayConfirmScreen,
     PayingScreen,
     PayOutcomeScreen,
+    TrackScreen,
+    TrackResultScreen,
+    TrackMineScreen,
+    AccountStartScreen,
+    AccountNameScreen,
+    AccountContactScreen,
+    ReportServicesScreen,
+    ReportDetailsScreen,
+    ReportLocationScreen,
+    ReportDescriptionScreen,
+    ReportReviewScreen,
 )
 
 # Changes that only the screen on show needs to redraw (besides each flow's own topic).

@@ -21,6 +21,9 @@ class ConfirmationScreen(KioskScreen):
     can_send_instead = BooleanProperty(False)
     # Demo kiosks: the picture of the paper the simulated printer printed.
     receipt_preview = StringProperty("")
+    # After a service: the short survey on offer (or thanks for answering it).
+    survey_text = StringProperty("")
+    survey_offered = BooleanProperty(False)
 
     def refresh(self) -> None:
         model = self.model
@@ -29,3 +32,5 @@ class ConfirmationScreen(KioskScreen):
         self.can_print_again = model.can_print_again()
         self.can_send_instead = model.can_send_receipt_instead()
         self.receipt_preview = str(model.receipt_preview) if model.receipt_preview else ""
+        self.survey_text = model.survey_offer_text()
+        self.survey_offered = model.survey_offer() is not None

@@ -25,6 +25,8 @@ class HomeScreen(KioskScreen):
     welcome = StringProperty("")
     card_notice = StringProperty("")
     demo_card_in = BooleanProperty(False)
+    # The newest city news or notice, one line; the whole list is a tap away.
+    news = StringProperty("")
 
     def refresh_identity(self) -> None:
         self.welcome = self.model.welcome_text()
@@ -33,6 +35,7 @@ class HomeScreen(KioskScreen):
 
     def refresh(self) -> None:
         self.refresh_identity()
+        self._show_news()
         search = self.ids.search
         if search.text != self.model.search_query:
             search.text = self.model.search_query
@@ -60,6 +63,13 @@ class HomeScreen(KioskScreen):
                 button.bind(on_release=lambda b: self.model.open_service(b.service_id))
                 grid.add_widget(button)
             listing.add_widget(grid)
+
+    def _show_news(self) -> None:
+        news = self.model.flows.get("news")
+        headline = news.headline() if news is not None else ""
+        self.news = (
+            self.model._("{headline} · All news").format(headline=headline) if headline else ""
+        )
 
     def on_search_text(self, text: str) -> None:
         self.model.set_search(text)

@@ -11,25 +11,25 @@ Builder.load_file(str(Path(__file__).with_name("pay_confirm.kv")))
 
 
 class PayConfirmScreen(KioskScreen):
-    """What is about to be paid, and how much, before the card terminal wakes up."""
+    """What is about to be paid, line by line, and the total, before the card terminal
+    wakes up. Any service's payment comes here (model.start_order_payment)."""
 
-    description = StringProperty("")
-    number = StringProperty("")
-    amount = StringProperty("")
+    service = StringProperty("")
+    lines = StringProperty("")
+    total = StringProperty("")
+    note = StringProperty("")
 
     def refresh(self) -> None:
         model = self.model
-        bill = model.selected_bill
-        if bill is None:
-            self.description = self.number = self.amount = ""
+        order = model.payment_order
+        if order is None:
+            self.service = self.lines = self.total = self.note = ""
             return
-        self.description = model.bill_description(bill)
-        self.number = model._("Bill number: {number}").format(number=bill.get("number", ""))
-        self.amount = model.money(bill["amount_due_cents"], bill.get("currency"))
-
-    def back(self) -> None:
-        # The model has no "back to the bills found" intent: open the service again
-        # (it keeps the number typed) and look the number up again.
-        self.model.open_service("pay_bill")
-        if self.model.screen == "pay_bill":
-            self.model.find_bills()
+        self.service = model._(order.service)
+        self.lines = "\n".join(
+            f"{line.number}  {model.line_description(line)}:  "
+            f"{model.money(line.amount_cents, order.currency)}"
+            for line in order.lines
+        )
+        self.total = model.order_total_text()
+        self.note = model.order_note_text()

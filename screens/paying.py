@@ -37,11 +37,8 @@ class PayingScreen(KioskScreen):
 
     def refresh(self) -> None:
         model = self.model
-        bill = model.selected_bill
-        if bill is not None:
-            self.heading = model._("Paying {amount}").format(
-                amount=model.money(bill["amount_due_cents"], bill.get("currency"))
-            )
+        if model.payment_order is not None:
+            self.heading = model._("Paying {amount}").format(amount=model.order_total_text())
         self.stage = model.payment_stage_text()
         self.can_cancel = model.can_cancel_payment()
 

@@ -19,9 +19,17 @@ class SurveyChoice(KioskButton):
 
 class SurveyScreen(KioskScreen):
     can_submit = BooleanProperty(False)
+    # Offered after a service: which one it asks about ("" for the catalogue's survey).
+    about = StringProperty("")
 
     def refresh(self) -> None:
         _ = self.model._
+        follows = self.model.survey_follows()
+        service = (
+            self.model.catalogue.service(follows) if follows and self.model.catalogue else None
+        )
+        about = self.model.service_title(service) if service else follows or ""
+        self.about = _("About: {service}").format(service=about) if about else ""
         questions = self.ids.questions
         questions.clear_widgets()
         for question in QUESTIONS:

@@ -16,17 +16,27 @@ from kivy.clock import Clock
 from kivy.core.window import Window
 
 from drivers.printer.interface import PrinterStatus
-from kiosk.payment_flow import PAYING
+from screens.account_tour import tour_account
+from screens.help_tour import tour_help
 from screens.layout_check import inspect_layout
+from screens.news_tour import tour_news, tour_survey_after_service
+from screens.pay_tour import tour_pay_bill
+from screens.records_tour import tour_records
+from screens.report_tour import tour_report
 from screens.tour_support import until as _until
+from screens.track_tour import tour_track
 
 log = logging.getLogger(__name__)
 FRAMES_BEFORE_SHOT = 3
-# The demo terminal takes about a second a step; waiting frames are 10 ms or more.
-PAYMENT_FRAMES = 3000
-TOUR_BILLS = ("W-1001", "W-1002", "W-1003")
 # Each resident service's part of the tour (see screens/tour_support.py), in order.
 FLOW_TOURS: list = []
+FLOW_TOURS.append(tour_survey_after_service)  # first: the paid bill's offer
+FLOW_TOURS.append(tour_report)
+FLOW_TOURS.append(tour_track)
+FLOW_TOURS.append(tour_account)
+FLOW_TOURS.append(tour_news)
+FLOW_TOURS.append(tour_records)
+FLOW_TOURS.append(tour_help)
 
 
 def tour_steps(app) -> Iterator[str]:
@@ -48,7 +58,7 @@ def tour_steps(app) -> Iterator[str]:
         home.keyboard_shown = False
         model.open_service("permits")
         yield f"{language}-04-coming-soon"
-        yield from _pay_a_bill(model)
+        yield from tour_pay_bill(model)
         for flow_tour in FLOW_TOURS:
             model.go_home()
             yield from flow_tour(model)
@@ -82,41 +92,6 @@ def tour_steps(app) -> Iterator[str]:
         model.toggle_high_contrast()
         yield f"{language}-07-home-large-high-contrast"
     model.end_session("tour")
-
-
-def _pay_a_bill(model) -> Iterator[str]:
-    """Find a demo bill and pay it on the demo terminal, showing every payment screen.
-
-    The outcome screen is shown first, deterministically: payments are refused while
-    the kiosk's queue is full (nothing is charged), and "Try again" then pays."""
-    language = model.language
-    model.go_home()
-    model.open_service("pay_bill")
-    # One bill per language: the first language's is paid by the time the next comes.
-    model.type_bill_number(TOUR_BILLS[model.languages.index(language) % len(TOUR_BILLS)])
-    yield f"{language}-04a-pay-bill-keyboard"
-    model.find_bills()
-    yield from _until(lambda: model.bill_search.state != "searching")
-    yield f"{language}-04b-pay-bill"
-    if not model.bill_search.bills:
-        return
-    model.choose_bill(model.bill_search.bills[0]["id"])
-    yield f"{language}-04c-pay-confirm"
-    outbox = model.outbox
-    usual, outbox.max_unsent = outbox.max_unsent, 0
-    try:
-        model.start_payment()
-    finally:
-        outbox.max_unsent = usual
-    yield f"{language}-04d-pay-outcome"
-    model.retry_payment()
-    # At once: the terminal needs a few seconds to finish, and the picture must show
-    # the payment still under way even when rendering is slow.
-    yield f"{language}-04e-paying"
-    yield from _until(lambda: model.screen != PAYING, PAYMENT_FRAMES)
-    yield from _until(lambda: model.receipt_state != "printing")
-    yield f"{language}-04f-paid-confirmation"
-    model.go_home()
 
 
 def run_tour(app, out_dir: Path, on_done) -> None:

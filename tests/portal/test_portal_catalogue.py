@@ -14,6 +14,7 @@ SERVICE_CATEGORIES = {
     "records": "information",
     "meetings": "information",
     "survey": "information",
+    "create_account": "information",
     "help": "help",
 }
 CATEGORIES = {"payments", "requests", "permits", "information", "help"}

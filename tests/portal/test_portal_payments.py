@@ -7,7 +7,15 @@ from datetime import datetime
 import pytest
 from portal_testkit import new_key, payment_body
 
-PAYMENT_KEYS = {"payment_id", "bill_id", "amount_cents", "remaining_cents", "status", "created_at"}
+PAYMENT_KEYS = {
+    "payment_id",
+    "bill_id",
+    "amount_cents",
+    "remaining_cents",
+    "allocations",
+    "status",
+    "created_at",
+}
 
 
 def error_code(response):
@@ -26,6 +34,9 @@ def test_payment_posts_and_lowers_the_balance(api, new_bill):
     assert payment["amount_cents"] == 1_500
     assert payment["remaining_cents"] == 2_500
     assert payment["status"] == "posted"
+    assert payment["allocations"] == [
+        {"kind": "bill", "id": bill["id"], "amount_cents": 1_500, "remaining_cents": 2_500}
+    ]
     assert datetime.fromisoformat(payment["created_at"]).utcoffset() is not None
     assert "Idempotent-Replayed" not in response.headers
     assert api.bill(bill)["amount_due_cents"] == 2_500
