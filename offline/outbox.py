@@ -217,11 +217,14 @@ class Outbox:
         order_key: str | None = None,
         idempotency_key: str | None = None,
         schema_version: int = 1,
+        reference: str | None = None,
     ) -> QueuedItem:
         """Queue ``payload``. ``order_key`` (say ``bill:42`` or ``resident:<hash>``)
         makes the item wait for earlier pending items with the same order key.
 
         A key already queued is left as it was and its existing reference returned.
+        ``reference``: one made by new_reference() beforehand, for a payload that must
+        carry its own reference (a permit application is numbered by it).
         """
         if not kind:
             raise ValueError("kind must not be empty")
@@ -229,7 +232,7 @@ class Outbox:
         # Serialise first, so a bad payload fails without side effects.
         body = json.dumps(payload, ensure_ascii=False, sort_keys=True).encode()
         sealed = self._cipher.encrypt(body, _context(key, kind, schema_version))
-        reference = new_reference()
+        reference = reference or new_reference()
         inserted = self._db.conn.execute(
             "INSERT INTO outbox (idempotency_key, reference, kind, schema_version, order_key,"
             " key_id, payload, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)"

@@ -771,3 +771,47 @@ def test_only_one_payment_at_a_time(kiosk, simulator):
 
     # Once it is over, the next payment goes ahead.
     assert kiosk.pay(990).entry.state == states.APPROVED
+
+
+# A basket ------------------------------------------------------------------------------
+
+BASKET = {
+    "lines": [
+        {"kind": "bill", "id": "bill-0001", "number": "W-1001", "amount_cents": 1000},
+        {"kind": "bill", "id": "bill-0002", "number": "P-2001", "amount_cents": 250},
+    ]
+}
+
+
+def test_a_basket_is_sealed_in_the_journal_and_posted_as_allocations(kiosk):
+    attempt = kiosk.pay(1250, order=BASKET)
+
+    entry = attempt.entry
+    assert entry.state == states.APPROVED
+    assert kiosk.journal.order(entry) == BASKET
+    payload = kiosk.outbox.payload(entry.outbox_key)
+    assert "bill_id" not in payload and payload["amount_cents"] == 1250
+    assert payload["allocations"] == [
+        {"kind": "bill", "id": "bill-0001", "amount_cents": 1000},
+        {"kind": "bill", "id": "bill-0002", "amount_cents": 250},
+    ]
+    order_key = kiosk.db.conn.execute("SELECT order_key FROM outbox").fetchone()[0]
+    assert order_key == kiosk.cipher.pseudonym("bill:bill-0001")
+
+
+def test_a_basket_whose_lines_do_not_add_up_never_reaches_the_terminal(kiosk, simulator):
+    with pytest.raises(ValueError):
+        kiosk.pay(1300, order=BASKET)
+    assert kiosk.journal.entries() == []
+    assert simulator.end_of_day()["transactions"] == 0
+
+
+def test_a_lost_outcome_of_a_basket_is_recovered_with_its_allocations(tmp_path):
+    kiosk = kiosk_with(tmp_path, LosesTheAnswer(step_delay_s=0))
+    try:
+        attempt = kiosk.pay(1250, order=BASKET)
+        assert attempt.entry.state == states.APPROVED
+        payload = kiosk.outbox.payload(attempt.entry.outbox_key)
+        assert [line["id"] for line in payload["allocations"]] == ["bill-0001", "bill-0002"]
+    finally:
+        kiosk.close()
