@@ -50,6 +50,10 @@ UNHONOURABLE = frozenset(
         "amount_exceeds_balance",
         "partial_not_allowed",
         "currency_mismatch",
+        # A permit fee (portal/permits.py) whose application the city refused, or paid.
+        "application_not_found",
+        "fee_already_paid",
+        "wrong_fee",
     }
 )
 _OUTCOME_STATE = {

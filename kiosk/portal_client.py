@@ -260,6 +260,24 @@ class PortalClient:
             raise PortalBadResponse("tracking: expected {'items': [...]}")
         return items
 
+    # Permits and licences: forms are public; a resident's permits are asked for by card.
+
+    def permit_forms(self) -> dict:
+        """The forms offered, without their fields: {"forms": [...]}."""
+        return _object(self.get("/api/v1/permits/forms"), "forms")
+
+    def permit_form(self, form_id: str) -> dict:
+        """One form whole: fields, documents to bring, fee; PortalNotFound if gone."""
+        return _object(self.get("/api/v1/permits/forms/" + quote(form_id, safe="")), "fields")
+
+    def my_permits(self, profile: str, id_hash: str) -> dict:
+        """The card holder's permits with their values, for renewal: {"permits": [...]}.
+        The hash goes in the body, never in a URL."""
+        document = self.request(
+            "POST", "/api/v1/permits/mine", json={"profile": profile, "id_hash": id_hash}
+        )
+        return _object(document, "permits")
+
     def create_payment(self, payment: Mapping[str, object], *, idempotency_key: str) -> dict:
         return self.request(
             "POST",
@@ -335,3 +353,10 @@ def _list_of(document, key: str, required: tuple[str, ...]) -> list[dict]:
     ):
         raise PortalBadResponse(f"expected {{{key!r}: [...]}} with {', '.join(required)}")
     return found
+
+
+def _object(document, key: str) -> dict:
+    """``document``, checked to be an object with a list under ``key``."""
+    if not isinstance(document, dict) or not isinstance(document.get(key), list):
+        raise PortalBadResponse(f"expected an object with {key!r}: [...]")
+    return document

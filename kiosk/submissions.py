@@ -113,18 +113,27 @@ class Submissions:
             self.survey = SurveyForm()
             self.session.remember("survey.answers", {})
 
-    def submit(self, kind: str, payload: dict, *, order_key: str | None = None, receipt: dict):
+    def submit(
+        self,
+        kind: str,
+        payload: dict,
+        *,
+        order_key: str | None = None,
+        receipt: dict,
+        reference: str | None = None,
+    ):
         """Queue a resident's submission durably, then show its confirmation.
 
         It is on disk, with its receipt job, before the confirmation appears; delivery
         happens in the background, now if the portal answers, or when the connection
         returns. ``receipt``: what the receipt says about it (``service`` title, and
-        optional ``details``, ``bills``, ``terminal_lines``).
+        optional ``details``, ``bills``, ``terminal_lines``). ``reference``: one made
+        beforehand (offline.outbox.new_reference), for a payload that carries it.
         """
         if self.outbox is None:
             raise RuntimeError("this kiosk has no outbox")
         with self.outbox.transaction():
-            item = self.outbox.enqueue(kind, payload, order_key=order_key)
+            item = self.outbox.enqueue(kind, payload, order_key=order_key, reference=reference)
             self._queue_receipt(item, receipt)
         log.info("queued %s as %s", kind, item.reference)
         self._confirm(item)
@@ -180,6 +189,10 @@ class Submissions:
             # A report the city has: its own number for it too (a request id or token).
             number = found.portal_reference
             reference += "\n" + _("City request number: {number}").format(number=number)
+        # A flow's own number for what a payment paid for (a permit application's).
+        number = self.session.recall(f"confirmation.number.{item.idempotency_key}")
+        if number:
+            reference += "\n" + _("Application number: {number}").format(number=number)
         # A payment says how much was paid, and what became of the money if refused.
         heading, status = self.paid_confirmation(_("Thank you. We have saved it."), status)
         return (heading, status, reference)

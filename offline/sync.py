@@ -392,6 +392,8 @@ class SyncWorker:
 def _wire(item: OutboxItem) -> dict[str, Any]:
     return {
         "idempotency_key": item.idempotency_key,
+        # What the resident's receipt says: the portal can then track it from any phone.
+        "reference": item.reference,
         "kind": item.kind,
         "schema_version": item.schema_version,
         "created_at": item.created_at,

@@ -208,6 +208,9 @@ class SyncItem(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     idempotency_key: Annotated[str, Field(min_length=1, max_length=MAX_KEY_LENGTH)]
+    reference: Annotated[str, Field(pattern=r"^[A-Za-z0-9-]{1,32}$")] | None = Field(
+        default=None, description="The reference on the resident's receipt (K-XXXX-XXXX)."
+    )
     kind: str = Field(description="payment, service_request or survey_response")
     schema_version: StrictInt
     created_at: Annotated[str, AfterValidator(_iso_timestamp)] = Field(

@@ -34,6 +34,7 @@ from portal.idempotency import (
     remember,
 )
 from portal.models import Allocation, Payment, PaymentRecord, PaymentRequest
+from portal.permits import permit_fee_line
 from portal.timeutil import to_iso, utc_now
 
 MAX_PLAIN_PAN_DIGITS = 4
@@ -106,6 +107,7 @@ def _bill_line(conn: sqlite3.Connection, line: Allocation, currency: str, at: st
 # write that applies the line. A service with its own fees (permits) adds its kind here.
 ALLOCATION_KINDS: dict[str, Callable[[sqlite3.Connection, Allocation, str, str], Callable]] = {
     "bill": _bill_line,
+    "permit_fee": permit_fee_line,
 }
 
 

@@ -247,4 +247,13 @@ CREATE TABLE IF NOT EXISTS survey_response_services (
     survey_response_id TEXT PRIMARY KEY REFERENCES survey_responses (id),
     service_id TEXT NOT NULL
 );
+-- The reference printed on a receipt, for each item a kiosk delivered (portal/sync.py),
+-- so tracking finds what a kiosk queued from any phone or kiosk.
+CREATE TABLE IF NOT EXISTS kiosk_references (
+    reference TEXT NOT NULL,
+    device_id TEXT NOT NULL,
+    idempotency_key TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    PRIMARY KEY (reference, device_id)
+);
 """

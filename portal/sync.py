@@ -68,6 +68,15 @@ KEY_IN_USE = ApiError(
 INTERNAL = ApiError(500, "internal_error", "The portal failed on this item; resend it later.")
 
 
+def remember_reference(conn, device_id: str, item: SyncItem) -> None:
+    """So the receipt's reference can be tracked from anywhere (portal/tracking.py)."""
+    conn.execute(
+        "INSERT OR IGNORE INTO kiosk_references (reference, device_id, idempotency_key, kind)"
+        " VALUES (?, ?, ?, ?)",
+        (item.reference.upper(), device_id, item.idempotency_key, item.kind),
+    )
+
+
 def _process(ctx: ItemContext) -> dict[str, Any]:
     conn, item = ctx.conn, ctx.item
     conn.execute("SAVEPOINT sync_item")
@@ -83,6 +92,8 @@ def _process(ctx: ItemContext) -> dict[str, Any]:
         result = _failure(item, "retry", INTERNAL)
     else:
         conn.execute("RELEASE sync_item")
+        if item.reference:
+            remember_reference(conn, ctx.device_id, item)
         kind = "replayed" if outcome.replayed else "created"
         return _result(item, kind, outcome.status, json.loads(outcome.body), None)
     conn.execute("ROLLBACK TO sync_item")

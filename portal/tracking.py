@@ -217,6 +217,15 @@ def track(
         return payment_item(conn, row, wanted, lang)
     if device_id and kiosk_key:
         return _queued_by_kiosk(conn, wanted, device_id, kiosk_key, lang)
+    delivered = _one(
+        conn,
+        "SELECT device_id, idempotency_key FROM kiosk_references WHERE reference = ? LIMIT 1",
+        wanted.upper(),
+    )
+    if delivered is not None:
+        return _queued_by_kiosk(
+            conn, wanted, delivered["device_id"], delivered["idempotency_key"], lang
+        )
     return None
 
 

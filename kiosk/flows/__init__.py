@@ -9,6 +9,7 @@ from kiosk.flows.account import AccountFlow
 from kiosk.flows.help import HelpFlow
 from kiosk.flows.news import NewsFlow
 from kiosk.flows.pay_bill import PayBillFlow
+from kiosk.flows.permits import PermitsFlow
 from kiosk.flows.records import RecordsFlow
 from kiosk.flows.report import ReportFlow
 from kiosk.flows.track import TrackFlow
@@ -21,3 +22,4 @@ FLOW_CLASSES.append(ReportFlow)
 FLOW_CLASSES.append(HelpFlow)
 FLOW_CLASSES.append(NewsFlow)
 FLOW_CLASSES.append(RecordsFlow)
+FLOW_CLASSES.append(PermitsFlow)

@@ -4,11 +4,14 @@ what the resident is told when the portal, the record or the printer fails."""
 
 from __future__ import annotations
 
+import datetime
+
 import pytest
 
 from drivers.printer.interface import PrinterStatus
 from kiosk.flows.records import RECORD, RECORDS
 from kiosk.model import ATTRACT, HOME
+from kiosk.receipts import Printout, build_print_job
 from tests.core.content_kiosk import ContentKiosk
 
 AGENDA = "agenda-council-next"
@@ -233,3 +236,29 @@ def test_cancel_forgets_the_search_and_goes_home(kiosk):
     model.cancel_service()
 
     assert model.screen == HOME and flow.words == "" and flow.results == []
+
+
+def test_a_print_out_reprinted_by_staff_says_copy_and_keeps_its_layout():
+    printout = Printout(
+        city="City of Lindenfield",
+        kiosk_id="lib-01",
+        location="Library",
+        when=datetime.datetime(2026, 11, 22, 10, 30),
+        title="Trash and recycling rules",
+        kind_and_date="Document · 1 February 2026",
+        part="Page 1 of 2",
+        body="First paragraph.\n\nCall 4111 1111 1111 1111 for nothing.",
+        url="https://lindenfield.example/records/doc-trash-rules",
+    )
+    data = printout.to_dict()
+
+    first = build_print_job(data, lambda _language: str, columns=32)
+    again = build_print_job(data, lambda _language: str, columns=32, reprint=True)
+
+    texts = [line.text for line in first.lines]
+    assert "Page 1 of 2" in texts and "" in texts  # paragraphs stay apart
+    assert all(len(text) <= 32 for text in texts)
+    assert not any("4111 1111 1111 1111" in text for text in texts)  # masked like receipts
+    assert first.qr_data == printout.url
+    assert not any("COPY" in text for text in texts)
+    assert any("COPY" in line.text for line in again.lines)

@@ -144,3 +144,24 @@ def test_the_phone_page_escapes_everything(portal, api):
     missing = requests.get(f"{portal.url}/track/%3Cb%3Ex%22", timeout=TIMEOUT)
     assert missing.status_code == 404
     assert "&lt;b&gt;x&quot;" in missing.text and "<b>x" not in missing.text
+
+
+def test_a_receipt_reference_delivered_with_its_item_is_found_anywhere(api, portal):
+    reference = "K-" + uuid.uuid4().hex[:4].upper() + "-" + uuid.uuid4().hex[:4].upper()
+    item = sync_item("service_request", GRAFFITI) | {"reference": reference}
+    (result,) = results(api.sync(item))
+    assert result["outcome"] == "created", result
+
+    stranger = Api(portal)
+    stranger.session.headers["Authorization"] = "Bearer " + portal.store.issue_token("kiosk-9")
+    found = track(stranger, reference.lower()).json()
+    assert found["reference"] == reference.lower()
+    assert found["tracking_number"].startswith("LF-")
+    page = requests.get(f"{portal.url}/track/{reference}?lang=en", timeout=TIMEOUT)
+    assert page.status_code == 200 and found["tracking_number"] in page.text
+    # A rejected item leaves no reference behind.
+    refused = sync_item("service_request", {"service_code": "no-such"}) | {
+        "reference": "K-0000-0001"
+    }
+    assert results(api.sync(refused))[0]["outcome"] == "rejected"
+    assert track(api, "K-0000-0001").status_code == 404

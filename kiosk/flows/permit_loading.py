@@ -1,0 +1,142 @@
+"""How the permits flow gets the city's forms and the resident's permits.
+
+A mixin of :class:`kiosk.flows.permits.PermitsFlow`. The portal's answer is used and a
+copy kept in the offline cache (offline/cache.py); when the portal cannot be reached,
+the copy kept from an earlier visit is used, with the time it was fetched, so the
+list works offline once loaded. A form the city removed (404) or a question it refused
+is never answered from the cache. Answers for a visit that is over are dropped.
+"""
+
+from __future__ import annotations
+
+import datetime
+import logging
+import sqlite3
+
+from kiosk.permit_forms import parse_form, parse_form_list, parse_permits
+from kiosk.portal_client import PortalError, PortalNotFound, PortalRejected, PortalUnavailable
+
+log = logging.getLogger(__name__)
+
+FORMS_CACHE_KEY = "permits.forms"
+
+
+class PermitLoading:
+    def _load_forms(self) -> None:
+        if not self.forms:
+            self.forms_state = "loading"
+        self._fetch(FORMS_CACHE_KEY, self.portal.permit_forms if self.portal else None,
+                    parse_form_list, self._forms_arrived, self._forms_failed)  # fmt: skip
+
+    def _forms_arrived(self, forms, cached_at: datetime.datetime | None) -> None:
+        self.forms, self.forms_cached_at, self.forms_state = forms, cached_at, "ready"
+        self.changed()
+        if self.model.screen == "permits":
+            self.say(self.describe("permits"))
+
+    def _forms_failed(self) -> None:
+        if not self.forms:
+            self.forms_state = "error"
+            self.changed()
+            self.say(self.list_status_text())
+
+    def _load_renewals(self) -> None:
+        identity = self.session.identity
+        if identity is None or self._renewals_for == identity.id_hash:
+            return
+        self._renewals_for = identity.id_hash
+        self.renewals_state = "loading"
+        fetch = (
+            (lambda: self.portal.my_permits(identity.profile, identity.id_hash))
+            if self.portal
+            else None
+        )
+        cache_key = f"permits.mine.{identity.profile}.{identity.id_hash}"
+        self._fetch(cache_key, fetch, parse_permits, self._renewals_arrived,
+                    self._renewals_failed)  # fmt: skip
+
+    def _renewals_arrived(self, permits, _cached_at) -> None:
+        self.permits = permits
+        self.renewals_state = "ready"
+        self.changed()
+
+    def _renewals_failed(self) -> None:
+        self.renewals_state = "error"
+        self.changed()
+
+    def _load_form(self) -> None:
+        form_id = self.form_id
+        if form_id is None:
+            return
+        self.form_state = "loading"
+        fetch = (lambda: self.portal.permit_form(form_id)) if self.portal else None
+        self._fetch(
+            f"permits.form.{form_id}",
+            fetch,
+            parse_form,
+            lambda form, cached_at: self._form_arrived(form_id, form, cached_at),
+            lambda: self._form_failed(form_id),
+        )
+
+    def _form_failed(self, form_id: str) -> None:
+        if form_id == self.form_id and self.form is None:
+            self.form_state = "error"
+            self.changed()
+            self.say(self.form_status_text())
+
+    def retry_loading(self) -> None:
+        if self.model.screen == "permit_form":
+            self._load_form()
+        else:
+            self._load_forms()
+            self._renewals_for = None
+            self._load_renewals()
+        self.changed()
+
+    def _fetch(self, cache_key: str, fetch, parse, arrived, failed) -> None:
+        """The portal's answer (kept in the cache), or else the copy kept before."""
+        cache, visit = self.model.cache, self._visit
+
+        def done(document, error: Exception | None) -> None:
+            if visit != self._visit:
+                return
+            if error is None:
+                try:
+                    found = parse(document)
+                except PortalError as bad:
+                    error = bad
+                else:
+                    _keep(cache, cache_key, document)
+                    arrived(found, None)
+                    return
+            # The name only: a resident's key holds the hash of their card.
+            what = cache_key.split(".")[1]
+            if isinstance(error, PortalError):
+                log.warning("could not load permit %s: %s", what, error)
+            else:
+                log.error("loading permit %s failed unexpectedly", what, exc_info=error)
+            cached = None
+            if cache is not None and not isinstance(error, PortalNotFound | PortalRejected):
+                cached = cache.get(cache_key)
+            if cached is not None:
+                try:
+                    arrived(parse(cached.value), cached.fetched_at)
+                    return
+                except PortalError as bad:
+                    log.error("the kept copy of permit %s is unusable: %s", what, bad)
+            failed()
+
+        if fetch is None:
+            done(None, PortalUnavailable("no portal configured"))
+            return
+        self.model._background(fetch, done)
+
+
+def _keep(cache, cache_key: str, document) -> None:
+    if cache is None:
+        return
+    try:
+        cache.put(cache_key, document)
+    except sqlite3.Error:
+        # The resident still sees it; only the offline copy is missing.
+        log.exception("could not keep a copy of %s", cache_key.split(".")[1])
