@@ -111,7 +111,7 @@ class KioskModel(CardSignIn, Submissions, ReceiptFlow, PaymentFlow):
         # Runs a function on the UI thread; the payment's progress arrives through it.
         self._notify = call_soon or (lambda function: function())
         self._clock = clock
-        self._background = background
+        self._background = self._noting_outages(background)
         self.languages: tuple[str, ...] = config.get("kiosk", "languages")
         self.translator = Translator(config.get("kiosk", "default_language"))
         self.session = ResidentSession(
@@ -147,6 +147,22 @@ class KioskModel(CardSignIn, Submissions, ReceiptFlow, PaymentFlow):
         self._observers: list[Callable[[str], None]] = []
         # Last: a flow's reset() may read the model's other attributes.
         self.flows: dict[str, Flow] = {cls.name: cls(self) for cls in FLOW_CLASSES}
+
+    def _noting_outages(self, background: Background) -> Background:
+        """Any portal call that finds the portal unreachable makes the kiosk offline at
+        once, so what is submitted next says "queued" (on screen and on its receipt)
+        without waiting for the sync worker's next probe, which brings it back online."""
+
+        def run(work, done) -> None:
+            def finished(result, error: Exception | None) -> None:
+                if isinstance(error, PortalUnavailable) and self.online is not False:
+                    self.online = False
+                    self._changed("online")
+                done(result, error)
+
+            background(work, finished)
+
+        return run
 
     # Observation -------------------------------------------------------------
 

@@ -36,6 +36,9 @@ from screens.pay_bill import PayBillScreen
 from screens.pay_confirm import PayConfirmScreen
 from screens.pay_outcome import PayOutcomeScreen
 from screens.paying import PayingScreen
+from screens.permit_form import PermitFormScreen
+from screens.permit_review import PermitReviewScreen
+from screens.permits import PermitsScreen
 from screens.receipt_choice import ReceiptChoiceScreen
 from screens.receipt_contact import ReceiptContactScreen
 from screens.records import RecordScreen, RecordsScreen
@@ -80,6 +83,9 @@ SCREEN_CLASSES = (
     ReportLocationScreen,
     ReportDescriptionScreen,
     ReportReviewScreen,
+    PermitsScreen,
+    PermitFormScreen,
+    PermitReviewScreen,
 )
 
 # Changes that only the screen on show needs to redraw (besides each flow's own topic).

@@ -21,6 +21,7 @@ from screens.help_tour import tour_help
 from screens.layout_check import inspect_layout
 from screens.news_tour import tour_news, tour_survey_after_service
 from screens.pay_tour import tour_pay_bill
+from screens.permits_tour import tour_permits
 from screens.records_tour import tour_records
 from screens.report_tour import tour_report
 from screens.tour_support import until as _until
@@ -32,6 +33,7 @@ FRAMES_BEFORE_SHOT = 3
 FLOW_TOURS: list = []
 FLOW_TOURS.append(tour_survey_after_service)  # first: the paid bill's offer
 FLOW_TOURS.append(tour_report)
+FLOW_TOURS.append(tour_permits)
 FLOW_TOURS.append(tour_track)
 FLOW_TOURS.append(tour_account)
 FLOW_TOURS.append(tour_news)
@@ -56,7 +58,12 @@ def tour_steps(app) -> Iterator[str]:
         yield f"{language}-03-home-search"
         model.set_search("")
         home.keyboard_shown = False
-        model.open_service("permits")
+        # Every service has its screens; a paid one refused up front (the queue is full,
+        # nothing is charged) is what shows the "not available" screen.
+        outbox, usual = model.outbox, model.outbox.max_unsent
+        outbox.max_unsent = 0
+        model.open_service("pay_bill")
+        outbox.max_unsent = usual
         yield f"{language}-04-coming-soon"
         yield from tour_pay_bill(model)
         for flow_tour in FLOW_TOURS:

@@ -125,6 +125,11 @@ class PermitTexts:
             return ""
         return self.fee_text(self.fee(), self.form.currency)
 
+    def review_heading_text(self) -> str:
+        if self.saved is not None:
+            return self._("Your application is saved")
+        return self._("Check your application")
+
     def review_banner_text(self) -> str:
         """Why it cannot be sent, or what became of an unpaid application."""
         _ = self._
@@ -170,7 +175,7 @@ class PermitTexts:
                     parts.append(self.errors[field.code].text(_))
             return " ".join(part for part in parts if part)
         if screen == PERMIT_REVIEW:
-            parts = [_("Check your application."), self.review_banner_text()]
+            parts = [self.review_heading_text() + ".", self.review_banner_text()]
             for _code, label, value, _prefilled in self.review_lines(self._now()):
                 parts.append(f"{label}: {value}.")
             documents = self.documents_to_bring()

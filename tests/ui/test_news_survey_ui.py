@@ -35,9 +35,10 @@ def refresh_news(kiosk, loaded) -> None:
 def confirm_a_service(kiosk) -> str:
     """Reach a service's confirmation the way every flow ends (kiosk/flows/base.py):
     ``model.submit``. The services' own UI tests drive their steps; only what follows
-    the confirmation matters here. Returns the reference shown."""
+    the confirmation matters here, so the service is one of this kiosk's own that
+    stays put (records) while the others are being built. Returns the reference."""
     kiosk.tap_action("start")
-    kiosk.tap_action("service:permits")
+    kiosk.tap_action("service:records")
     return submit_for_the_service_on_screen(kiosk)
 
 
@@ -45,7 +46,7 @@ def submit_for_the_service_on_screen(kiosk) -> str:
     item = kiosk.model.submit(
         SURVEY_KIND,
         {"survey_id": "ui-test-service", "answers": {"done": "yes"}},
-        receipt={"service": "Permits"},
+        receipt={"service": "Public records"},
     )
     # The receipt's outcome redraws the screen: wait for it before the next tap.
     kiosk.wait_until(lambda: kiosk.model.receipt_state != "printing", "the receipt")
@@ -135,7 +136,7 @@ def test_after_a_service_a_short_survey_is_offered_and_sent_with_the_service(kio
 
     kiosk.tap_action("start_survey")
     assert kiosk.screen == "survey"
-    assert labels_with(kiosk, "About: Permits")
+    assert labels_with(kiosk, "About: Public records")
     kiosk.tap_action("answer:ease:easy")
     kiosk.tap_action("language:es")  # the answer stays chosen
     assert any(text.startswith("• ") for text in kiosk.texts())
@@ -147,10 +148,10 @@ def test_after_a_service_a_short_survey_is_offered_and_sent_with_the_service(kio
     assert THANKS in kiosk.texts()
     assert not visible(kiosk, "start_survey")
     [sent] = survey_items(kiosk)[-1:]
-    assert sent["answers"] == {"ease": "easy"} and sent["service_id"] == "permits"
+    assert sent["answers"] == {"ease": "easy"} and sent["service_id"] == "records"
     store = kiosk.runtime.demo_portal.store
     kiosk.wait_until(
-        lambda: store.query("SELECT 1 FROM survey_response_services WHERE service_id = 'permits'"),
+        lambda: store.query("SELECT 1 FROM survey_response_services WHERE service_id = 'records'"),
         "the answers to reach the portal",
         30,
     )
@@ -167,7 +168,7 @@ def test_the_survey_can_be_skipped_and_is_not_offered_again(kiosk):
     assert OFFER not in kiosk.texts() and THANKS not in kiosk.texts()
     assert len(survey_items(kiosk)) == before
     kiosk.tap_action("back")
-    kiosk.tap_action("service:permits")
+    kiosk.tap_action("service:records")
     submit_for_the_service_on_screen(kiosk)
     assert OFFER not in kiosk.texts()  # once a visit
 
@@ -199,7 +200,7 @@ def test_leaving_mid_survey_wipes_it_and_the_next_resident_is_asked(kiosk, leave
         labels = [label for label, _insert in kiosk.model.demo_cards]
         kiosk.tap_action(f"demo_card:{next(i for i, x in enumerate(labels) if '(uid)' in x)}")
         kiosk.wait_until(lambda: kiosk.screen == "home", "the home screen")
-        kiosk.tap_action("service:permits")
+        kiosk.tap_action("service:records")
         submit_for_the_service_on_screen(kiosk)
     else:
         confirm_a_service(kiosk)

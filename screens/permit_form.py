@@ -1,0 +1,60 @@
+"""Permits and licences, step 2: the form the city serves, with its documents to bring
+as a checklist, each error beside its field (screens/dynamic_form.py)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from kivy.clock import Clock
+from kivy.lang import Builder
+from kivy.properties import BooleanProperty, StringProperty
+
+from screens import permits  # noqa: F401 - the PermitStepButtons rule
+from screens.base import KioskScreen
+from screens.dynamic_form import DynamicForm, FormKeyboard  # noqa: F401 - used in the .kv
+
+Builder.load_file(str(Path(__file__).with_name("permit_form.kv")))
+
+
+class PermitFormScreen(KioskScreen):
+    heading = StringProperty("")
+    status = StringProperty("")
+    keyboard_kind = StringProperty("")  # "", letters or digits: see FormKeyboard
+    can_go_on = BooleanProperty(True)
+    can_retry = BooleanProperty(False)
+    _errors_shown: tuple = ()
+
+    @property
+    def flow(self):
+        return self.model.flows["permits"]
+
+    def on_kv_post(self, _base_widget) -> None:
+        form, keyboard = self.ids.form, self.ids.keyboard
+        form.keyboard = keyboard
+        form.bind(on_answer=lambda _form, code, value: self.flow.answer(code, value))
+        keyboard.bind(kind=lambda _keyboard, kind: setattr(self, "keyboard_kind", kind))
+
+    def refresh(self) -> None:
+        flow, model = self.flow, self.model
+        self.heading = flow.heading_text()
+        self.status = flow.form_status_text()
+        self.can_go_on = flow.form is not None
+        self.can_retry = flow.form is None and flow.form_state == "error"
+        self.ids.form.show(flow.screen_form(), flow.answers, flow.errors, model.language, model._)
+        errors = tuple(flow.errors)
+        if errors and errors != self._errors_shown:
+            # Checked just now: the first answer to fix comes into view, wherever it is.
+            Clock.schedule_once(lambda _dt: self._show_field(errors[0]))
+        self._errors_shown = errors
+
+    def _show_field(self, code: str) -> None:
+        form = self.ids.form
+        block = next((b for b in form.ids.fields.children if getattr(b, "code", "") == code), None)
+        if block is not None and block.get_root_window() is not None:
+            form.scroll_to(block, padding=20, animate=False)
+
+    def on_leave(self, *_args) -> None:
+        self.ids.form.release()
+
+    def hide_keyboard(self) -> None:
+        self.ids.form.hide_keyboard()
