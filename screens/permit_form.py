@@ -42,16 +42,20 @@ class PermitFormScreen(KioskScreen):
         self.can_retry = flow.form is None and flow.form_state == "error"
         self.ids.form.show(flow.screen_form(), flow.answers, flow.errors, model.language, model._)
         errors = tuple(flow.errors)
-        if errors and errors != self._errors_shown:
-            # Checked just now: the first answer to fix comes into view, wherever it is.
+        if errors and not set(errors) <= set(self._errors_shown):
+            # Checked just now (not an error fixed): the first answer to fix comes into view.
             Clock.schedule_once(lambda _dt: self._show_field(errors[0]))
         self._errors_shown = errors
 
     def _show_field(self, code: str) -> None:
         form = self.ids.form
-        block = next((b for b in form.ids.fields.children if getattr(b, "code", "") == code), None)
-        if block is not None and block.get_root_window() is not None:
-            form.scroll_to(block, padding=20, animate=False)
+        content = form.ids.fields
+        block = next((b for b in content.children if getattr(b, "code", "") == code), None)
+        if block is None or content.height <= form.height:
+            return
+        # Its question at the top of the view, then its answers and the error under it.
+        top = block.top + 10 - form.height
+        form.scroll_y = min(1.0, max(0.0, top / (content.height - form.height)))
 
     def on_leave(self, *_args) -> None:
         self.ids.form.release()
