@@ -25,8 +25,9 @@ class PermitLoading:
     def _load_forms(self) -> None:
         if not self.forms:
             self.forms_state = "loading"
-        self._fetch(FORMS_CACHE_KEY, self.portal.permit_forms if self.portal else None,
-                    parse_form_list, self._forms_arrived, self._forms_failed)  # fmt: skip
+        fetch = (lambda: self.portal.permit_forms()) if self.portal else None
+        self._fetch(FORMS_CACHE_KEY, fetch, parse_form_list, self._forms_arrived,
+                    self._forms_failed)  # fmt: skip
 
     def _forms_arrived(self, forms, cached_at: datetime.datetime | None) -> None:
         self.forms, self.forms_cached_at, self.forms_state = forms, cached_at, "ready"

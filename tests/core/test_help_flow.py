@@ -112,7 +112,7 @@ def test_call_for_help_queues_where_the_resident_is_and_alerts_staff(kiosk):
     [alert] = help_alerts(kiosk)
     assert "pay_bill" in alert.detail
     assert kiosk.sync.woken >= 1
-    assert model.flows["help"].call_text().startswith("Staff have been told")
+    assert model.flows["help"].call_text().startswith("Ya avisamos al personal")  # in Spanish
     model.flows["help"].close()
     assert model.screen == "pay_bill"
 

@@ -3,6 +3,7 @@
 import pytest
 
 from kiosk.config import load_config
+from kiosk.flows.permit_texts import PERMITS
 from kiosk.model import ATTRACT, COMING_SOON, HELP, HOME, KioskModel
 from kiosk.payment_flow import PAY_BILL
 from kiosk.speech import SilentSpeaker
@@ -44,10 +45,32 @@ def test_attract_to_home_to_a_service(model):
     assert model.screen == PAY_BILL and model.selected_service.id == "pay_bill"
     model.go_home()
     model.open_service("permits")
-    assert model.screen == COMING_SOON
+    assert model.screen == PERMITS
     model.go_home()
     model.open_service("help")
     assert model.screen == HELP
+
+
+def test_a_service_without_screens_at_this_kiosk_says_so(catalogue_document, clock):
+    catalogue_document["services"].append(
+        {
+            "id": "boat_licence",
+            "category": "permits",
+            "order": 2,
+            "title": {"en": "Boat licence", "es": "Licencia de barco"},
+            "summary": {"en": "For the lake", "es": "Para el lago"},
+            "keywords": {},
+        }
+    )
+    model = KioskModel(
+        load_config(None, demo=True), portal=DocumentPortal(catalogue_document), clock=clock
+    )
+    model.load_catalogue()
+    model.start_session()
+    model.open_service("boat_licence")
+    assert model.screen == COMING_SOON
+    assert model.unavailable_title() == "Not available here yet"
+    assert model.describe().startswith("Boat licence. This service is not available")
 
 
 def test_help_returns_where_the_resident_was(model):
@@ -55,7 +78,7 @@ def test_help_returns_where_the_resident_was(model):
     model.open_service("permits")
     model.open_help()
     model.close_help()
-    assert model.screen == COMING_SOON
+    assert model.screen == PERMITS
 
 
 def test_search_filters_visible_groups(model):

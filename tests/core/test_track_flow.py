@@ -52,7 +52,7 @@ def test_a_scanned_receipt_address_gives_its_reference_in_spanish(kiosk):
 
     assert flow.typed == "LF-000002"
     assert kiosk.model.screen == TRACK_RESULT
-    assert flow.status_text(flow.item["status"]) == "Open: the city is working on it."
+    assert flow.status_text(flow.item["status"]) == "Abierto: la ciudad está trabajando en ello."
     assert flow.item["latest_note"] == "Ya hay un equipo programado."
 
 

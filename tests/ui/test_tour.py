@@ -40,6 +40,17 @@ SCREENS = (
     "report-description-errors",
     "report-review",
     "report-confirmation",
+    # Permits and licences
+    "permits",
+    "permit-form-errors",
+    "permit-form-large-text",
+    "permit-review",
+    "permit-pay-confirm",
+    "permit-unpaid",
+    "permit-confirmation",
+    "permits-renew",
+    "permit-renewal-form",
+    "permit-renewal-review",
     # Track a request
     "track",
     "track-result",
