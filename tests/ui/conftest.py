@@ -86,23 +86,34 @@ class KioskDriver:
         ]
 
     def tap(self, widget) -> None:
-        self._scroll_into_view(widget)
+        in_list = self._scroll_into_view(widget)
         x, y = widget.to_window(*widget.center)
         touch = UnitTestTouch(x, y)
         touch.touch_down()
         self.pump(1)
         touch.touch_up()
         self.pump(3)
+        if in_list:
+            # A ScrollView hands a short tap to the button 0.2 s after the finger
+            # lifts (Kivy's _do_touch_up): wait for it, or the click would land in
+            # the middle of whatever the test does next.
+            deadline = time.monotonic() + 0.3
+            while time.monotonic() < deadline:
+                self.pump(1)
+            self.pump(2)
 
-    def _scroll_into_view(self, widget) -> None:
-        """What a resident does first when a button is below the fold."""
+    def _scroll_into_view(self, widget) -> bool:
+        """What a resident does first when a button is below the fold; True when the
+        widget is in a scrolling list."""
         node = widget.parent
         while node is not None and node is not Window:
             if isinstance(node, ScrollView):
-                node.scroll_to(widget, padding=10, animate=False)
+                if node.viewport_size[1] > node.height:  # only a list that can scroll
+                    node.scroll_to(widget, padding=10, animate=False)
                 self.pump(2)
-                return
+                return True
             node = node.parent
+        return False
 
     def tap_action(self, action: str) -> None:
         self.tap(self.find(action))
