@@ -11,6 +11,7 @@ from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.utils import escape_markup
 
+from kiosk.i18n import N_
 from screens import permits  # noqa: F401 - the PermitStepButtons rule
 from screens.base import KioskScreen
 from screens.widgets import KioskButton
@@ -54,7 +55,8 @@ class PermitReviewScreen(KioskScreen):
             label = label if label[-1:] in "?:.!" else label + ":"
             text = f"[b]{escape_markup(label)}[/b] {escape_markup(value)}"
             if kept:
-                text += f"  [i]({escape_markup(_('from your permit'))})[/i]"
+                from_permit = _(FROM_YOUR_PERMIT)
+                text += f"  [i]({escape_markup(from_permit)})[/i]"
             line = PermitReviewLine(text=text)
             if not self.saved:
                 button = KioskButton(text=_("Change"), action=f"change:{code}")
@@ -62,3 +64,7 @@ class PermitReviewScreen(KioskScreen):
                 line.ids.change.add_widget(button)
             listing.add_widget(line)
         self.ids.scroll.scroll_y = 1
+
+
+# Outside any f-string, where the message extractor could not see it.
+FROM_YOUR_PERMIT = N_("from your permit")
