@@ -3,14 +3,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from kivy.app import App
-from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.uix.boxlayout import BoxLayout
 from kivy.utils import escape_markup
 
 from kiosk.i18n import N_
-from screens.base import KioskScreen
+from screens.base import ScannerFieldScreen
 from screens.keypad import NumericKeypad, apply_key  # noqa: F401 - NumericKeypad: the .kv
 from screens.widgets import KioskButton
 
@@ -26,7 +25,7 @@ class BillRow(BoxLayout):
     in_basket = BooleanProperty(False)
 
 
-class PayBillScreen(KioskScreen):
+class PayBillScreen(ScannerFieldScreen):
     """Find bills (the card's, or by a number typed on the keypad or scanned: a barcode
     scanner is a keyboard, typing into the focused field and pressing Enter), put them in
     a basket, and pay. The keypad and the bills found share the screen."""
@@ -122,24 +121,3 @@ class PayBillScreen(KioskScreen):
 
     def find(self) -> None:
         self.flow.find_bills()
-
-    def on_enter(self, *_args) -> None:
-        # Focused, so that a scanner's keystrokes land in the field without a tap.
-        self._keep_focus(0)
-
-    def on_touch_up(self, touch):
-        handled = super().on_touch_up(touch)
-        # A tap on a key or a button takes the focus from the field; it comes back, so
-        # that a scan after some typing on the screen still lands in the field.
-        Clock.schedule_once(self._keep_focus)
-        return handled
-
-    def _keep_focus(self, _dt) -> None:
-        if self.manager is not None and self.manager.current == self.name:
-            self.ids.number.focus = True
-
-    def on_leave(self, *_args) -> None:
-        field = self.ids.number
-        field.focus = False
-        field.cancel_selection()
-        field.reset_undo()

@@ -2,17 +2,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from kivy.clock import Clock
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
 
-from screens.base import KioskScreen
+from screens.base import ScannerFieldScreen
 from screens.keyboard import OnScreenKeyboard, apply_key  # noqa: F401 - used in the .kv
 
 Builder.load_file(str(Path(__file__).with_name("track.kv")))
 
 
-class TrackScreen(KioskScreen):
+class TrackScreen(ScannerFieldScreen):
     """The number on a receipt: typed on the keyboard, or scanned from its QR code (the
     scanner types the whole tracking address into the focused field, then Enter)."""
 
@@ -46,22 +45,3 @@ class TrackScreen(KioskScreen):
 
     def check(self) -> None:
         self.flow.check()
-
-    def on_enter(self, *_args) -> None:
-        # Focused, so that a scanner's keystrokes land in the field without a tap.
-        self.ids.number.focus = True
-
-    def on_touch_up(self, touch):
-        handled = super().on_touch_up(touch)
-        Clock.schedule_once(self._keep_focus)
-        return handled
-
-    def _keep_focus(self, _dt) -> None:
-        if self.manager is not None and self.manager.current == self.name:
-            self.ids.number.focus = True
-
-    def on_leave(self, *_args) -> None:
-        field = self.ids.number
-        field.focus = False
-        field.cancel_selection()
-        field.reset_undo()
