@@ -292,6 +292,21 @@ class FormDefinition:
     def questions(self) -> tuple[FormField, ...]:
         return tuple(f for f in self.fields if f.asks)
 
+    def answer_into(
+        self, answers: dict[str, object], errors: dict[str, FieldError], code: str, value: object
+    ) -> bool:
+        """Keep the resident's ``value`` for ``code``; True when it changed anything.
+
+        The field's error goes with the old value: the resident is fixing it, and
+        a stale message beside a corrected answer reads as if the fix failed.
+        """
+        value = self.field(code).normalised(value)
+        if value == answers.get(code):
+            return False
+        answers[code] = value
+        errors.pop(code, None)
+        return True
+
     def validate(self, answers: Answers, now: datetime.datetime) -> dict[str, FieldError]:
         """Every field's problem, by field code; empty when all is well."""
         errors = {}

@@ -80,6 +80,9 @@ class PaymentOrder:
     on_paid: Callable[[PaidOrder], Iterable[tuple[str, str]] | None]
     service: str = N_("Payment")  # untranslated: the receipt's and end screen's title
     on_back: Callable[[], None] | None = None  # Back on the confirm screen
+    # Surely not charged (declined, cancelled, the terminal unavailable): the flow
+    # takes the resident back to its own step, which says so; default: pay_outcome.
+    on_not_paid: Callable[[], None] | None = None
     flow: object | None = None  # the Flow that asked: it forgets all when cancelled
     note: str = ""  # untranslated, shown before paying (say, why it is paid offline)
     note_values: dict = field(default_factory=dict)
@@ -110,6 +113,7 @@ class PaymentFlow:
         currency: str | None = None,
         service: str = N_("Payment"),
         on_back: Callable[[], None] | None = None,
+        on_not_paid: Callable[[], None] | None = None,
         flow=None,
         note: str = "",
         note_values: dict | None = None,
@@ -118,6 +122,8 @@ class PaymentFlow:
 
         ``service`` and ``note`` are untranslated messages; ``on_back`` is what Back on
         the confirm screen does (the flow's previous step; default: the services);
+        ``on_not_paid`` where a sale that surely charged nothing leads (default: the
+        outcome screen, which says what happened and offers Try again);
         ``flow`` is reset when the resident cancels on a payment screen.
         """
         lines = tuple(lines)
@@ -129,6 +135,7 @@ class PaymentFlow:
             on_paid,
             service,
             on_back,
+            on_not_paid,
             flow,
             note,
             dict(note_values or {}),
@@ -184,7 +191,7 @@ class PaymentFlow:
         refusal = NO_PAYMENTS_TEXT if self.payment_desk is None else self.payment_refusal()
         if refusal:
             self.payment_problem = refusal
-            self._go(PAY_OUTCOME)
+            self._not_paid(order)
             return
         self.payment_attempt = None
         self.payment_problem = ""
@@ -259,13 +266,22 @@ class PaymentFlow:
             else:
                 log.warning("payment not started: %s", error)
             self.payment_problem = PAYMENTS_UNAVAILABLE
-            self._go(PAY_OUTCOME)
+            self._not_paid(order)
             return
         self.payment_attempt = attempt
         if attempt.charged and attempt.outbox_key:
             self._payment_succeeded(order, attempt)
             return
-        self._go(PAY_OUTCOME)
+        self._not_paid(order)
+
+    def _not_paid(self, order: PaymentOrder) -> None:
+        attempt = self.payment_attempt
+        # An outcome still unknown stays on the payment's own screen, which says so.
+        surely_not_charged = attempt is None or not (attempt.charged or attempt.entry.open)
+        if surely_not_charged and order.on_not_paid is not None:
+            order.on_not_paid()
+        else:
+            self._go(PAY_OUTCOME)
 
     def _payment_succeeded(self, order: PaymentOrder, attempt) -> None:
         entry = attempt.entry
@@ -404,5 +420,8 @@ REFUSAL_REASONS = {
     "partial_not_allowed": N_("a bill in it must be paid in full"),
     "bill_not_found": N_("a bill in it no longer exists"),
     "currency_mismatch": N_("it was in the wrong currency"),
+    "application_not_found": N_("the application it paid for was not accepted"),
+    "fee_already_paid": N_("that fee had already been paid"),
+    "wrong_fee": N_("the fee had changed"),
     "": N_("the city's records had changed"),
 }

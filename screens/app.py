@@ -193,6 +193,7 @@ class KioskApp(App):
         if topic == "language":
             self.lang = model.language
             self.rtl = model.translator.right_to_left
+            self.city_name = model.city_name()  # the city gives its name in each language
             self._refresh_screens()
         elif topic == "theme":
             self.palette = model.theme.palette

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 from kivy.app import App
 from kivy.clock import Clock
+from kivy.properties import BooleanProperty
 from kivy.uix.screenmanager import Screen
+
+from screens.keyboard import apply_key
 
 
 class KioskScreen(Screen):
@@ -40,3 +43,26 @@ class ScannerFieldScreen(KioskScreen):
         field.focus = False
         field.cancel_selection()
         field.reset_undo()
+
+
+class KeyboardFieldScreen(KioskScreen):
+    """A screen with one text field and an on-screen keyboard the resident opens
+    when wanted: hidden on arrival, so the results have the room, and hidden again
+    on leaving, so the next visit does not find it open."""
+
+    keyboard_field = "search"  # the field's id in the screen's KV
+    keyboard_shown = BooleanProperty(False)
+
+    def on_key(self, key: str) -> None:
+        field = self.ids[self.keyboard_field]
+        field.text = apply_key(field.text, key)
+
+    def toggle_keyboard(self) -> None:
+        self.keyboard_shown = not self.keyboard_shown
+
+    def on_pre_enter(self, *_args) -> None:
+        self.keyboard_shown = False
+
+    def on_leave(self, *_args) -> None:
+        self.keyboard_shown = False
+        self.ids[self.keyboard_field].focus = False

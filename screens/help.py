@@ -6,12 +6,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, StringProperty
+from kivy.properties import StringProperty
 from kivy.uix.label import Label
 from kivy.utils import escape_markup
 
-from screens.base import KioskScreen
-from screens.keyboard import OnScreenKeyboard, apply_key  # noqa: F401 - used in help.kv
+from screens.base import KeyboardFieldScreen
+from screens.keyboard import OnScreenKeyboard  # noqa: F401 - used in help.kv
 
 Builder.load_file(str(Path(__file__).with_name("help.kv")))
 
@@ -24,9 +24,8 @@ class HelpText(Label):
     pass
 
 
-class HelpScreen(KioskScreen):
+class HelpScreen(KeyboardFieldScreen):
     call_text = StringProperty("")
-    keyboard_shown = BooleanProperty(False)
 
     @property
     def flow(self):
@@ -72,17 +71,3 @@ class HelpScreen(KioskScreen):
 
     def on_search_text(self, text: str) -> None:
         self.flow.search(text)
-
-    def on_key(self, key: str) -> None:
-        field = self.ids.search
-        field.text = apply_key(field.text, key)
-
-    def toggle_keyboard(self) -> None:
-        self.keyboard_shown = not self.keyboard_shown
-
-    def on_pre_enter(self, *_args) -> None:
-        self.keyboard_shown = False
-
-    def on_leave(self, *_args) -> None:
-        self.keyboard_shown = False
-        self.ids.search.focus = False

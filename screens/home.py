@@ -8,8 +8,8 @@ from kivy.uix.gridlayout import GridLayout
 from kivy.uix.label import Label
 from kivy.utils import escape_markup
 
-from screens.base import KioskScreen
-from screens.keyboard import OnScreenKeyboard, apply_key  # noqa: F401 - used in home.kv
+from screens.base import KeyboardFieldScreen
+from screens.keyboard import OnScreenKeyboard  # noqa: F401 - used in home.kv
 from screens.widgets import KioskButton
 
 Builder.load_file(str(Path(__file__).with_name("home.kv")))
@@ -19,8 +19,7 @@ class ServiceButton(KioskButton):
     service_id = StringProperty("")
 
 
-class HomeScreen(KioskScreen):
-    keyboard_shown = BooleanProperty(False)
+class HomeScreen(KeyboardFieldScreen):
     empty_text = StringProperty("")
     welcome = StringProperty("")
     card_notice = StringProperty("")
@@ -73,15 +72,6 @@ class HomeScreen(KioskScreen):
 
     def on_search_text(self, text: str) -> None:
         self.model.set_search(text)
-
-    def on_key(self, key: str) -> None:
-        self.ids.search.text = apply_key(self.ids.search.text, key)
-
-    def toggle_keyboard(self) -> None:
-        self.keyboard_shown = not self.keyboard_shown
-
-    def on_leave(self, *_args) -> None:
-        self.keyboard_shown = False
 
 
 class CategoryHeading(Label):

@@ -7,11 +7,14 @@ instead of waiting for someone to notice it in a picture:
 - touch targets smaller than 44 x 44 px (WCAG 2.5.5; kiosk-requirements);
 - text cut off: a label whose text is taller or wider than its box, or a widget
   that ends outside the window where nothing can scroll it into view;
-- text on top of other text: two visible text widgets whose boxes overlap.
+- text on top of other text: two visible text widgets whose boxes overlap;
+- a word split across lines ("Busca/r"): a word wider than its wrapping label,
+  which Kivy breaks wherever the width runs out.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import asdict, dataclass, field
 
 from kivy.core.window import Window
@@ -24,13 +27,17 @@ from kivy.uix.scrollview import ScrollView
 from kivy.uix.textinput import TextInput
 
 MIN_TARGET_PX = 44
+_MARKUP_TAG = re.compile(r"\[/?[a-z_]+(?:=[^\]]*)?\]")
+_MARKUP_ENTITIES = (("&bl;", "["), ("&br;", "]"), ("&amp;", "&"))
+# Chinese and Japanese lines break between any two characters: no word to split.
+_UNSPACED_SCRIPT = re.compile("[\u2e80-\u9fff\uf900-\ufaff\uff00-\uffef]")
 # Sub-pixel rounding and anti-aliased edges are not problems a resident sees.
 SLACK_PX = 2
 
 
 @dataclass
 class Problem:
-    kind: str  # small_target | cut_off | off_screen | overlap
+    kind: str  # small_target | cut_off | off_screen | overlap | word_split
     what: str
     detail: str
 
@@ -171,6 +178,33 @@ def _check_text_fits(widget, report: LayoutReport) -> None:
                 f"{round(widget.width)}x{round(widget.height)}",
             )
         )
+    if wraps:
+        _check_words_fit(widget, report)
+
+
+def _words(widget) -> set[str]:
+    text = str(widget.text)
+    if widget.markup:
+        text = _MARKUP_TAG.sub(" ", text)
+        for entity, character in _MARKUP_ENTITIES:
+            text = text.replace(entity, character)
+    return {word for word in text.split() if not _UNSPACED_SCRIPT.search(word)}
+
+
+def _check_words_fit(widget, report: LayoutReport) -> None:
+    width = widget.text_size[0]
+    measure = widget._label.get_extents  # the label's own font, size and style
+    for word in sorted(_words(widget), key=len, reverse=True):
+        word_width = measure(word)[0]
+        if word_width > width + SLACK_PX:
+            report.problems.append(
+                Problem(
+                    "word_split",
+                    _name(widget),
+                    f"{word!r} is {round(word_width)} px in a {round(width)} px wide line",
+                )
+            )
+            return
 
 
 def _related(a, b) -> bool:

@@ -11,8 +11,8 @@ from kivy.properties import BooleanProperty, StringProperty
 from kivy.utils import escape_markup
 
 from kiosk.flows.records import PERIODS, RECORD_TYPES, TYPE_LABELS
-from screens.base import KioskScreen
-from screens.keyboard import OnScreenKeyboard, apply_key  # noqa: F401 - used in the .kv
+from screens.base import KeyboardFieldScreen, KioskScreen
+from screens.keyboard import OnScreenKeyboard  # noqa: F401 - used in the .kv
 from screens.widgets import KioskButton, ToggleBarButton
 
 Builder.load_file(str(Path(__file__).with_name("records.kv")))
@@ -26,11 +26,11 @@ class FilterChip(ToggleBarButton):
     pass
 
 
-class RecordsScreen(KioskScreen):
+class RecordsScreen(KeyboardFieldScreen):
+    keyboard_field = "words"
     title = StringProperty("")
     status = StringProperty("")
     searching = BooleanProperty(False)
-    keyboard_shown = BooleanProperty(False)
     period_text = StringProperty("")
 
     @property
@@ -97,23 +97,9 @@ class RecordsScreen(KioskScreen):
     def on_words(self, text: str) -> None:
         self.flow.type_words(text)
 
-    def on_key(self, key: str) -> None:
-        field = self.ids.words
-        field.text = apply_key(field.text, key)
-
     def search(self) -> None:
         self.keyboard_shown = False
         self.flow.search()
-
-    def toggle_keyboard(self) -> None:
-        self.keyboard_shown = not self.keyboard_shown
-
-    def on_pre_enter(self, *_args) -> None:
-        self.keyboard_shown = False
-
-    def on_leave(self, *_args) -> None:
-        self.keyboard_shown = False
-        self.ids.words.focus = False
 
 
 class RecordScreen(KioskScreen):

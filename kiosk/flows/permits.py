@@ -119,19 +119,15 @@ class PermitsFlow(PermitLoading, PermitTexts, Flow):
         if topic == "identity" and model.screen == PERMITS:
             self._load_renewals()  # a card inserted here offers its renewals at once
             self.changed()
-        elif topic == "screen" and model.screen == PAY_OUTCOME and self._unpaid():
-            # Not charged: back to the application, saved and unpaid, with what happened
-            # to the payment and a way to pay again. Quietly: the model speaks the screen.
-            self.payment_failed = True
-            model.screen = PERMIT_REVIEW
-            model._changed("screen")
 
-    def _unpaid(self) -> bool:
-        order, attempt = self.model.payment_order, self.model.payment_attempt
-        if order is None or order.flow is not self or self.saved is None:
-            return False
-        # An outcome still unknown stays on the payment's own screen, which says so.
-        return attempt is None or not (attempt.charged or attempt.entry.open)
+    def _not_paid(self) -> None:
+        """Back to the application, saved and unpaid, with what happened to the payment
+        and a way to pay again."""
+        if self.saved is None:  # forgotten meanwhile: the payment's own screen explains
+            self.go(PAY_OUTCOME)
+            return
+        self.payment_failed = True
+        self.go(PERMIT_REVIEW)
 
     # Step 1: what to apply for -------------------------------------------------------
 
@@ -200,13 +196,9 @@ class PermitsFlow(PermitLoading, PermitTexts, Flow):
         form = self.screen_form()
         if form is None or self.saved is not None:
             return
-        value = form.field(code).normalised(value)
-        if value == self.answers.get(code):
-            return
-        self.answers[code] = value
-        self.errors.pop(code, None)
-        self.session.record_activity()
-        self.changed()
+        if form.answer_into(self.answers, self.errors, code, value):
+            self.session.record_activity()
+            self.changed()
 
     def next(self) -> None:
         form = self.screen_form()
@@ -351,6 +343,7 @@ class PermitsFlow(PermitLoading, PermitTexts, Flow):
             currency=saved.currency,
             service=SERVICE,
             on_back=lambda: self.go(PERMIT_REVIEW),
+            on_not_paid=self._not_paid,
             flow=self,
             note=OFFLINE_NOTE if saved.offline else SAVED_NOTE,
             note_values={"number": saved.reference},

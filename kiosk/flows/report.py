@@ -145,15 +145,9 @@ class ReportFlow(ReportLoading, ReportTexts, Flow):
 
     def answer(self, code: str, value: object) -> None:
         form = self.form()
-        if form is None:
-            return
-        value = form.field(code).normalised(value)
-        if value == self.answers.get(code):
-            return
-        self.answers[code] = value
-        self.errors.pop(code, None)
-        self.session.record_activity()
-        self.changed()
+        if form is not None and form.answer_into(self.answers, self.errors, code, value):
+            self.session.record_activity()
+            self.changed()
 
     # Step 3: where ------------------------------------------------------------------
 

@@ -237,6 +237,24 @@ def test_generic_rules_explain_each_problem_beside_its_field():
     assert ("Day of the event", "1 de marzo de 2027") in form.summary(good, "es", english, NOW)
 
 
+def test_a_changed_answer_is_kept_normalised_and_clears_only_its_own_error():
+    form = permit_form()
+    answers: dict[str, object] = {}
+    errors = form.validate({"name": "J", "guests": "500"}, NOW)
+    assert {"name", "guests"} <= set(errors)
+
+    assert form.answer_into(answers, errors, "guests", " 12 ") is True
+    assert answers == {"guests": form.field("guests").normalised(" 12 ")}
+    assert "guests" not in errors and "name" in errors
+
+    # The same value again changes nothing, so the flow neither redraws nor speaks.
+    kept = dict(errors)
+    assert form.answer_into(answers, errors, "guests", " 12 ") is False
+    assert errors == kept
+    with pytest.raises(KeyError):
+        form.answer_into(answers, errors, "no-such-field", "x")
+
+
 def test_errors_are_translated_only_when_shown_with_their_numbers():
     error = permit_form().validate({"guests": "999"}, NOW)["guests"]
     assert error == FieldError("Please type a number of {maximum} or less.", {"maximum": "200"})

@@ -463,5 +463,29 @@ def test_any_flow_can_take_a_payment_with_start_order_payment(kiosk):
     assert order.item.idempotency_key == f"payment-{order.reference}"
     with pytest.raises(ValueError):
         kiosk.model.start_order_payment([], lambda order: None)
+
+
+def test_a_flow_may_take_the_resident_back_when_nothing_was_charged(kiosk):
+    bill = kiosk.bill(DECLINED, partial=False)
+    line = OrderLine("bill", bill["id"], bill["number"], "A fee", DECLINED)
+    not_paid, paid = [], []
+
+    def back_to_the_flow():
+        not_paid.append(kiosk.model.payment_attempt.entry.state)
+        kiosk.model._go("permit_review")
+
+    kiosk.model.start_order_payment([line], paid.append, on_not_paid=back_to_the_flow)
+    kiosk.model.start_payment()
+    assert not_paid == [journal_states.DECLINED] and paid == []
+    assert kiosk.model.screen == "permit_review"
+
+    # Charged: the hook is not asked, the receipt follows as usual.
+    good = kiosk.bill(750, partial=False)
+    line = OrderLine("bill", good["id"], good["number"], "A fee", 750)
+    kiosk.model.start_order_payment(
+        [line], lambda order: paid.append(order) or None, on_not_paid=back_to_the_flow
+    )
+    kiosk.model.start_payment()
+    assert kiosk.model.screen == CONFIRMATION and len(paid) == 1 and len(not_paid) == 1
     with pytest.raises(ValueError):
         kiosk.desk.pay({"lines": [{"kind": "bill", "id": "x", "amount_cents": 5}]}, 6, "USD", print)

@@ -415,7 +415,7 @@ def test_a_form_changed_at_the_portal_is_refused_and_its_fee_refunded(kiosk):
 
     heading, status, _reference = kiosk.model.confirmation_lines()
     assert heading == "Your payment was refunded"
-    assert "The city could not accept this payment" in status
+    assert "The city could not accept this payment: the application it paid for was not" in (status)
     assert "We refunded $25.00 to your card: you were not charged." in status
     assert kiosk.journal.entries()[0].state == journal_states.REVERSED
 

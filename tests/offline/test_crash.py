@@ -16,6 +16,8 @@ from outbox_testkit import add_bills
 
 from portal.server import start_portal
 
+pytestmark = pytest.mark.long_running  # see tests/conftest.py
+
 KILLS = 50
 TOTAL = 900
 BILL_BALANCE = 1_000_000

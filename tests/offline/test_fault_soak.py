@@ -9,6 +9,7 @@ from __future__ import annotations
 import collections
 import random
 
+import pytest
 import requests
 from crash_kiosk import KINDS, _transaction, portal_tally
 from outbox_testkit import add_bills
@@ -19,6 +20,8 @@ from offline.db import open_database
 from offline.outbox import SENT, Outbox
 from offline.sync import SyncSettings, SyncWorker
 from portal.server import start_portal
+
+pytestmark = pytest.mark.long_running  # see tests/conftest.py
 
 TOTAL = 2000
 FAULT_RATE = 0.3

@@ -19,6 +19,7 @@ from __future__ import annotations
 import collections
 import random
 
+import pytest
 from payment_crash_kiosk import (
     STEPS,
     ContestingPayer,
@@ -28,6 +29,8 @@ from payment_crash_kiosk import (
     run_payment_soak,
     soak_rig,
 )
+
+pytestmark = pytest.mark.long_running  # see tests/conftest.py
 
 KILLS_PER_STEP = 10
 OPEN_STATES = {"intent", "sent", "unknown", "reversing"}

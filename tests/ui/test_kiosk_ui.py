@@ -13,6 +13,16 @@ def test_attract_shows_city_start_and_languages(kiosk):
     assert any("DEMO" in text for text in texts)
 
 
+def test_the_city_is_named_in_the_language_chosen_on_the_attract_screen(kiosk):
+    kiosk.model.choose_language("es")
+    kiosk.pump()
+    assert kiosk.screen == "attract"
+    assert "Ciudad de Lindenfield" in kiosk.texts()
+    kiosk.model.end_session("back to the default language")
+    kiosk.pump()
+    assert "City of Lindenfield" in kiosk.texts()
+
+
 def test_attract_to_home_and_search_filters_as_you_type(kiosk):
     kiosk.tap_action("start")
     assert kiosk.screen == "home"

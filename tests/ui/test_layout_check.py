@@ -53,3 +53,20 @@ def test_small_targets_cut_off_text_overlap_and_off_screen_are_found(kiosk):
     assert any(kind == "cut_off" and "A sentence" in what for kind, what in kinds)
     assert ("overlap", "Label('first') / Label('second')") in kinds
     assert ("off_screen", "Button('gone')") in kinds
+
+
+def test_a_word_wider_than_its_wrapping_label_is_found_but_cjk_text_is_not(kiosk):
+    def wrapping(text, width, y):
+        label = Label(text=text, size_hint=(None, None), size=(width, 120), pos=(10, y))
+        label.text_size = (width, None)
+        return label
+
+    report = _check(
+        kiosk,
+        wrapping("Cancelar", 40, 10),
+        wrapping("[b]Pay[/b] a bill today", 200, 150),
+        wrapping("取消付款并返回主页面", 40, 300),
+    )
+    (split,) = [problem for problem in report.problems if problem.kind == "word_split"]
+    assert split.what == "Label('Cancelar')"
+    assert split.detail.startswith("'Cancelar' is ") and split.detail.endswith(" 40 px wide line")

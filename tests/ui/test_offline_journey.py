@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 from portal_outage import portal_down
 from test_payments_ui import (
     PAYMENT_WAIT_S,
@@ -22,6 +23,8 @@ from test_report_ui import choose, open_report, requests_described, type_on_keys
 
 from kiosk.i18n import Translator
 from kiosk.receipts import build_print_job
+
+pytestmark = pytest.mark.long_running  # see tests/conftest.py
 
 QUEUED = "Queued: it will be sent when the connection returns."
 ARRIVED = "It has reached the city."

@@ -9,6 +9,8 @@ from pathlib import Path
 import pytest
 from PIL import Image, ImageChops
 
+pytestmark = pytest.mark.long_running  # see tests/conftest.py
+
 REPO = Path(__file__).resolve().parents[2]
 SIZES = ((800, 480), (1920, 1080))
 # Every screen of every flow, by the end of its picture's name.
