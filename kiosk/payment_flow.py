@@ -24,6 +24,7 @@ from dataclasses import dataclass, field
 
 from drivers.payment.interface import PaymentStage
 from kiosk.i18n import N_
+from kiosk.money import format_money
 from kiosk.payment_messages import UNRESOLVED_MESSAGE, reason_message, stage_message
 from kiosk.payments import UNHONOURABLE, PaymentAttempt, PaymentUnavailable
 from kiosk.submissions import NO_PAYMENTS_TEXT
@@ -151,10 +152,9 @@ class PaymentFlow:
         return self._(description) if description else ""
 
     def money(self, cents: int, currency: str | None = None) -> str:
-        from babel.numbers import format_currency
-
-        currency = currency or self.config.get("payments", "currency")
-        return format_currency(cents / 100, currency, locale=self.language)
+        return format_money(
+            cents, currency or self.config.get("payments", "currency"), self.language
+        )
 
     def order_total_text(self) -> str:
         order = self.payment_order
@@ -294,6 +294,7 @@ class PaymentFlow:
                 for line in order.lines
             ],
             "terminal_lines": list(attempt.result.receipt_lines),
+            "currency": order.currency,
         }
         # The outbox's connection: a receipt sent by email is an outbox item too.
         with self.outbox.transaction():

@@ -251,7 +251,9 @@ class ReceiptFlow:
             },
         )
 
-    def _receipt(self, item, *, service: str, details=(), bills=(), terminal_lines=()):
+    def _receipt(
+        self, item, *, service: str, details=(), bills=(), terminal_lines=(), currency=None
+    ):
         return Receipt(
             city=self.city_name(),
             kiosk_id=self.config.get("kiosk", "id"),
@@ -262,6 +264,7 @@ class ReceiptFlow:
             tracking_url=self.tracking_url(item.reference),
             bills=tuple(PaidBill(*bill) for bill in bills),
             terminal_lines=tuple(terminal_lines),
+            currency=currency or self.config.get("payments", "currency"),
             queued=not self.online,
             help_contact=self.help_contact(),
             details=tuple(details),

@@ -27,6 +27,7 @@ from typing import Any
 from drivers.printer.interface import ReceiptDocument, ReceiptLine
 from drivers.privacy import mask_pan
 from kiosk.i18n import N_, is_right_to_left
+from kiosk.money import format_money
 
 # 11 or more digits in a row, ignoring spaces, dots and dashes: a national number (11),
 # or a phone or account number a resident typed. Dates, times and amounts are shorter.
@@ -143,9 +144,9 @@ def build_receipt(
         for bill in receipt.bills:
             add(bill.number)
             add(bill.description, typed=True)
-            add(_money(bill.amount_cents, receipt.currency), align=end)
+            add(format_money(bill.amount_cents, receipt.currency, receipt.language), align=end)
         total = sum(bill.amount_cents for bill in receipt.bills)
-        pair(_("Total paid"), _money(total, receipt.currency), bold=True)
+        pair(_("Total paid"), format_money(total, receipt.currency, receipt.language), bold=True)
     if receipt.terminal_lines:
         lines.append(rule)
         # The terminal's own receipt, verbatim: it is the card payment's legal record,
@@ -364,11 +365,6 @@ def _fitting_prefix(word: str, width: int) -> int:
 
 def _latin(text: str) -> bool:
     return all(ord(char) < 0x250 or 0x2000 <= ord(char) <= 0x20CF for char in text)
-
-
-def _money(cents: int, currency: str) -> str:
-    symbol = {"USD": "$", "EUR": "€"}.get(currency, currency + " ")
-    return f"{symbol}{cents // 100:,}.{cents % 100:02d}"
 
 
 QUEUED_LINE = N_("Queued: it will be sent when the connection returns.")

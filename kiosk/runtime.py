@@ -193,7 +193,7 @@ def build_runtime(
         config,
         portal=client,
         speaker=speaker,
-        cache=Cache(opened.db),
+        cache=Cache(opened.db, cipher),
         outbox=outbox,
         alerts=opened.alerts,
         sync=sync,

@@ -186,7 +186,7 @@ def prints_as_text(line: ReceiptLine, encodable: Callable[[str], bool]) -> bool:
     (text mode prints unshaped and left to right) and no combining marks (each would
     take a cell of its own)."""
     for char in line.text + line.trailing:
-        if char < "\x80":
+        if char < "\x80" or char in _DIRECTION_MARKS:
             continue
         if _right_to_left(char) or unicodedata.category(char) in ("Mn", "Mc", "Me"):
             return False
@@ -195,12 +195,21 @@ def prints_as_text(line: ReceiptLine, encodable: Callable[[str], bool]) -> bool:
     return True
 
 
+# An amount in an Arabic receipt ("\u200f42.50 US$") carries a right-to-left mark for
+# screens; text mode prints left to right anyway, and has no glyph for the mark.
+_DIRECTION_MARKS = frozenset("\u200e\u200f\u061c")
+
+
 def without_controls(text: str) -> str:
     """``text`` safe for text mode: control characters (ESC, GS, LF...) become spaces,
-    so what a resident typed can never become a printer command."""
+    so what a resident typed can never become a printer command; direction marks go."""
     if text.isprintable():
         return text
-    return "".join(" " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c for c in text)
+    return "".join(
+        " " if unicodedata.category(c) in ("Cc", "Zl", "Zp") else c
+        for c in text
+        if c not in _DIRECTION_MARKS
+    )
 
 
 # --- fonts -------------------------------------------------------------------------

@@ -15,10 +15,10 @@ import logging
 import re
 
 from babel.dates import format_date
-from babel.numbers import format_currency
 
 from kiosk.flows.base import Flow
 from kiosk.i18n import N_
+from kiosk.money import format_money
 from kiosk.portal_client import PortalError, PortalNotFound
 
 log = logging.getLogger(__name__)
@@ -293,7 +293,7 @@ class TrackFlow(Flow):
         if item.get("amount_cents") is None:
             return ""
         currency = item.get("currency") or self.model.config.get("payments", "currency")
-        return format_currency(item["amount_cents"] / 100, currency, locale=self.model.language)
+        return format_money(item["amount_cents"], currency, self.model.language)
 
     def describe(self, screen: str) -> str:
         _ = self._

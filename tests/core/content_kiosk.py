@@ -65,7 +65,7 @@ class ContentKiosk:
             load_config(None, demo=True),
             portal=client(portal.url if up else unreachable_url(), portal.token),
             speaker=SilentSpeaker(),
-            cache=Cache(self.db),
+            cache=Cache(self.db, cipher),
             outbox=self.outbox,
             alerts=self.alerts,
             sync=self.sync,

@@ -1,5 +1,7 @@
 """The Kivy-free model: intents, wipe, speech text, catalogue fallback."""
 
+import os
+
 import pytest
 
 from kiosk.config import load_config
@@ -8,6 +10,7 @@ from kiosk.model import ATTRACT, COMING_SOON, HELP, HOME, KioskModel
 from kiosk.payment_flow import PAY_BILL
 from kiosk.speech import SilentSpeaker
 from offline.cache import Cache
+from offline.crypto import PayloadCipher
 from offline.db import open_database
 
 
@@ -22,6 +25,10 @@ class DocumentPortal:
         return self.document
 
 
+def open_cache(path) -> Cache:
+    return Cache(open_database(path), PayloadCipher(os.urandom(32)))
+
+
 @pytest.fixture
 def model(catalogue_document, clock, tmp_path):
     config = load_config(None, demo=True)
@@ -30,7 +37,7 @@ def model(catalogue_document, clock, tmp_path):
         config,
         portal=DocumentPortal(catalogue_document),
         speaker=speaker,
-        cache=Cache(open_database(tmp_path / "kiosk.db")),
+        cache=open_cache(tmp_path / "kiosk.db"),
         clock=clock,
     )
     model.load_catalogue()
@@ -165,7 +172,7 @@ def test_catalogue_falls_back_to_cache_then_to_an_honest_message(model, tmp_path
     empty = KioskModel(
         load_config(None, demo=True),
         portal=DownPortal(),
-        cache=Cache(open_database(tmp_path / "empty.db")),
+        cache=open_cache(tmp_path / "empty.db"),
         clock=clock,
     )
     empty.load_catalogue()
@@ -182,7 +189,7 @@ def test_unexpected_failure_while_loading_is_contained(catalogue_document, clock
     model = KioskModel(
         load_config(None, demo=True),
         portal=BrokenPortal(),
-        cache=Cache(open_database(tmp_path / "kiosk.db")),
+        cache=open_cache(tmp_path / "kiosk.db"),
         clock=clock,
     )
     model.load_catalogue()

@@ -39,7 +39,7 @@ class Kiosk:
         self.portal = portal
         self.db = open_database(tmp_path / "kiosk.db")
         cipher = PayloadCipher(os.urandom(32))
-        self.cache = Cache(self.db)
+        self.cache = Cache(self.db, cipher)
         self.outbox = Outbox(self.db, cipher)
         self.journal = PaymentJournal(self.db, cipher)
         self.terminal = SimulatedTerminal(step_delay_s=0, decline_amounts=frozenset({DECLINED}))
@@ -366,7 +366,7 @@ def test_offline_a_lookup_older_than_the_limit_is_not_paid(kiosk):
     with kiosk.db.conn:
         kiosk.db.conn.execute(
             "UPDATE cache SET fetched_at = ? WHERE name = ?",
-            (long_ago.isoformat(), f"bill:{bill['id']}"),
+            (long_ago.isoformat(), kiosk.cache._row_name(f"bill:{bill['id']}")),
         )
     kiosk.go_offline()
 

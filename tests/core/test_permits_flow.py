@@ -17,7 +17,7 @@ from kiosk.config import load_config
 from kiosk.flows.permit_texts import FORM_UNAVAILABLE, FORMS_FROM_CACHE, FORMS_UNAVAILABLE
 from kiosk.forms import OTHER_DAY, WhenAnswer
 from kiosk.model import ATTRACT, CONFIRMATION, KioskModel
-from kiosk.payment_flow import PAY_CONFIRM, PAY_OUTCOME
+from kiosk.payment_flow import PAY_CONFIRM, PAY_OUTCOME, OrderLine
 from kiosk.payments import PaymentDesk
 from kiosk.portal_client import PortalClient
 from kiosk.speech import SilentSpeaker
@@ -59,7 +59,7 @@ class Kiosk:
             config,
             portal=self.client,
             speaker=SilentSpeaker(),
-            cache=Cache(self.db),
+            cache=Cache(self.db, cipher),
             outbox=self.outbox,
             alerts=Alerts(self.db),
             print_jobs=self.print_jobs,
@@ -230,6 +230,7 @@ def test_a_licence_with_a_fee_is_queued_then_paid_and_completed_at_the_portal(ki
     details = [tuple(pair) for pair in kiosk.receipt()["details"]]
     assert ("Application number", number) in details
     assert ("Please bring", "Rabies vaccination certificate") in details
+    assert kiosk.receipt()["currency"] == kiosk.model.paid_order.order.currency == "USD"
     kiosk.deliver()
     kiosk.desk.maintain()
     (application,) = kiosk.applications(number)
@@ -237,6 +238,16 @@ def test_a_licence_with_a_fee_is_queued_then_paid_and_completed_at_the_portal(ki
     assert json.loads(application["form_values"])["birth_year"] == 2022
     assert kiosk.queued("permit_application") == 1
     assert kiosk.journal.entries()[0].state == journal_states.POSTED
+
+
+def test_the_receipt_states_the_orders_currency_not_the_kiosks_default(kiosk):
+    line = OrderLine("permit_fee", "P-EUR", "P-EUR", "A fee", 900)
+    kiosk.model.start_order_payment([line], lambda order: None, currency="EUR")
+    kiosk.model.start_payment()
+
+    assert kiosk.model.screen == CONFIRMATION
+    assert kiosk.receipt()["currency"] == "EUR"
+    assert kiosk.model.config.get("payments", "currency") == "USD"
 
 
 # Renewing ----------------------------------------------------------------------------

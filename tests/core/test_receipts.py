@@ -3,8 +3,10 @@ on paper, and nothing that must not be printed ever reaches the printer's bytes.
 
 import dataclasses
 import datetime
+from decimal import Decimal
 
 import pytest
+from babel.numbers import format_decimal
 from escpos.printer import Dummy
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,6 +14,7 @@ from hypothesis import strategies as st
 from drivers.printer.interface import line_text, render_escpos
 from drivers.printer.render import render
 from kiosk.i18n import Translator
+from kiosk.money import format_money
 from kiosk.receipts import (
     PaidBill,
     Receipt,
@@ -46,9 +49,22 @@ def sample(**changes):
     return Receipt(**fields)
 
 
+@dataclasses.dataclass(frozen=True)
+class Money:
+    """An amount that must be on the paper as the resident's language writes it."""
+
+    cents: int
+
+    def digits(self, language: str) -> str:
+        return format_decimal(Decimal(self.cents).scaleb(-2), "#,##0.00", locale=language)
+
+
 # Each kind of receipt the kiosk prints, with the values that must be on its paper.
 RECEIPT_TYPES = {
-    "payment": (sample(), ["pay_1a2b3c", "$42.50", "$35.00", "$77.50", "************1234"]),
+    "payment": (
+        sample(),
+        ["pay_1a2b3c", Money(4250), Money(3500), Money(7750), "************1234"],
+    ),
     "service_request": (
         sample(
             service="Report a problem",
@@ -73,7 +89,7 @@ RECEIPT_TYPES = {
             bills=(PaidBill("PRM-77", "Permit fee", 2500),),
             details=(("Name", "María José Van den Brûle"),),
         ),
-        ["PRM-77", "$25.00", "************1234"],
+        ["PRM-77", Money(2500), "************1234"],
     ),
 }
 
@@ -103,6 +119,11 @@ def test_each_receipt_type_in_each_language_has_its_fields_and_no_personal_data(
 
     # Values residents and staff look up go to the printer as text, in every language.
     for value in ["K-7F3Q-92QA", "2026-11-22 10:05", *values]:
+        if isinstance(value, Money):
+            # As on the screen: "$42.50", "42,50 US$"; its digits printable as text.
+            assert printable(format_money(value.cents, "USD", language)) in text
+            assert value.digits(language).encode() in data, value
+            continue
         if value.isascii():
             assert value.encode() in data, value
         assert value in text, value
@@ -280,3 +301,10 @@ def test_no_input_breaks_the_layout(typed, location, columns):
         width = columns // 2 if line.double else columns
         assert display_width(line_text(line, document)) <= width
     assert printable(typed).count("\n") == 0
+
+
+def test_amounts_are_printed_in_the_payments_currency_as_the_screen_shows_them():
+    receipt = sample(currency="EUR", language="es")
+    text = all_text(build_receipt(receipt, Translator("es").gettext))
+    assert "42,50 €" in text and "77,50 €" in text
+    assert "$" not in text

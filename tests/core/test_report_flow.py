@@ -48,7 +48,7 @@ class Kiosk:
             settings,
             portal=self.client,
             speaker=SilentSpeaker(),
-            cache=Cache(self.db),
+            cache=Cache(self.db, self.cipher),
             outbox=self.outbox,
             sync=self.sync,
             clock=clock,

@@ -489,3 +489,12 @@ def regenerate_references() -> None:
 
 if __name__ == "__main__":
     regenerate_references()
+
+
+def test_an_amount_marked_right_to_left_still_prints_as_text_without_the_mark():
+    amount = ReceiptLine("\u200f42.50\u00a0US$", align="left")
+    assert raster.prints_as_text(amount, lambda _char: True)
+    assert raster.without_controls(amount.text) == "42.50\u00a0US$"
+    # An Arabic word is a picture, mark or no mark; an ESC typed by a resident is a space.
+    assert not raster.prints_as_text(ReceiptLine("\u200fالمبلغ"), lambda _char: True)
+    assert raster.without_controls("a\x1bb\u200e") == "a b"
