@@ -234,6 +234,8 @@ SCHEMA: Mapping[str, Mapping[str, _Field]] = {
         # GeoReport v2 (Open311) base address; default: <url>/open311/v2. A city can
         # point it at the Open311 endpoint it already runs.
         "open311_url": _Field(_portal_url, ""),
+        # The api_key that city's endpoint gave this kiosk, for GeoReport v2 POSTs.
+        "open311_api_key_file": _Field(_optional_path, ""),
     },
     "session": {
         "inactivity_timeout_s": _Field(_seconds(15, 3600), "90"),

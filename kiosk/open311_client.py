@@ -1,10 +1,11 @@
 """A GeoReport v2 (Open311) client over the portal client's HTTP path.
 
-It shares a :class:`~kiosk.portal_client.PortalClient`'s requests Session, so it gets
-the same timeouts, TLS verification, device token and urllib3 retries (GETs only; a
-POST is never retried here: the offline queue owns that). Only its base address
-differs: ``kiosk.config.open311_url(config)``, which a city may point at the Open311
-endpoint it already runs.
+It uses a :class:`~kiosk.portal_client.PortalClient`'s timeouts, TLS verification and
+urllib3 retries (GETs only; a POST is never retried here: the offline queue owns
+that), at ``kiosk.config.open311_url(config)``, which a city may point at the Open311
+endpoint it already runs. On the portal's own route it shares the portal's Session
+and device token; a city's endpoint (another origin) gets a Session without the
+token, and POSTs carry the city's ``api_key`` (``[portal] open311_api_key_file``).
 
 GeoReport v2 answers errors as a JSON list of ``{"code", "description"}``; they become
 the same typed errors as the portal's, with the description kept. Answers are parsed
@@ -14,8 +15,12 @@ anything else raises PortalBadResponse, never a guess.
 
 from __future__ import annotations
 
+import urllib.parse
 from collections.abc import Mapping, Sequence
 from typing import Any
+
+import requests
+from requests.adapters import HTTPAdapter
 
 from kiosk.open311_documents import (  # noqa: F401 - the client's answers, re-exported
     DATATYPES,
@@ -67,11 +72,28 @@ class _Open311Http(PortalClient):
     """The portal client's HTTP path with another base address and GeoReport v2 errors."""
 
     def __init__(self, portal: PortalClient, base_url: str):
-        # Not PortalClient.__init__: no Session of its own, the portal client's.
+        # Not PortalClient.__init__: the same timeouts, TLS checks and retry policy.
         self.base_url = base_url.rstrip("/")
-        self.session = portal.session
         self.timeout = portal.timeout
         self._verify = portal._verify
+        if _origin(self.base_url) == _origin(portal.base_url):
+            self.session = portal.session  # the portal's own Open311 route: its sign-in
+            self.own_session = False
+            return
+        # A city's own endpoint: the device token is the portal's secret and never goes
+        # there (as requests drops it on a redirect to another host); GeoReport v2's
+        # api_key signs the POSTs instead.
+        self.session = requests.Session()
+        for prefix, adapter in portal.session.adapters.items():
+            self.session.mount(prefix, HTTPAdapter(max_retries=adapter.max_retries))
+        self.session.headers.update(
+            {
+                name: value
+                for name, value in portal.session.headers.items()
+                if name.lower() != "authorization"
+            }
+        )
+        self.own_session = True
 
     @staticmethod
     def _decode(method: str, path: str, response):
@@ -95,8 +117,13 @@ class _Open311Http(PortalClient):
 class Open311Client:
     """Errors carry ``description``, the city's own words, besides the usual fields."""
 
-    def __init__(self, portal: PortalClient, base_url: str):
+    def __init__(self, portal: PortalClient, base_url: str, *, api_key: str | None = None):
         self._http = _Open311Http(portal, base_url)
+        self._api_key = api_key
+
+    def close(self) -> None:
+        if self._http.own_session:
+            self._http.session.close()
 
     @property
     def base_url(self) -> str:
@@ -138,11 +165,11 @@ class Open311Client:
         locale: str | None = None,
     ) -> PostedRequest:
         """POST requests.json, form-encoded. Never retried here (see the module doc)."""
+        pairs = form_pairs(fields, attributes or {})
+        if self._api_key:
+            pairs.append(("api_key", self._api_key))
         document = self._http.request(
-            "POST",
-            "/requests.json",
-            data=form_pairs(fields, attributes or {}),
-            params=_locale(locale) or None,
+            "POST", "/requests.json", data=pairs, params=_locale(locale) or None
         )
         return parse_posted(document)
 
@@ -172,6 +199,12 @@ def queued_request_form(
     attributes = dict(payload.get("attributes") or {})
     attributes[KIOSK_REQUEST_ID] = kiosk_request_id
     return fields, attributes, payload.get("locale")
+
+
+def _origin(url: str) -> tuple[str, str, int | None]:
+    parts = urllib.parse.urlsplit(url)
+    default_port = {"http": 80, "https": 443}.get(parts.scheme)
+    return parts.scheme, (parts.hostname or "").lower(), parts.port or default_port
 
 
 def _error_list(response) -> list[dict] | None:

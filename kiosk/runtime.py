@@ -68,14 +68,23 @@ class Runtime:
         self.closers.clear()
 
 
-def _read_token(path: Path) -> str:
+def _read_token(path: Path, key: str = "token_file") -> str:
     try:
         token = path.read_text(encoding="utf-8").strip()
     except OSError as error:
-        raise ConfigError("portal", "token_file", f"cannot read {path}: {error.strerror}") from None
+        raise ConfigError("portal", key, f"cannot read {path}: {error.strerror}") from None
     if not token:
-        raise ConfigError("portal", "token_file", f"{path} is empty")
+        raise ConfigError("portal", key, f"{path} is empty")
     return token
+
+
+def _city_open311(config: Config, sync_client: PortalClient) -> Open311Client | None:
+    """A city that runs its own Open311 endpoint gets reports there, as GeoReport v2."""
+    if not separate_open311(config):
+        return None
+    key_file = config.get("portal", "open311_api_key_file")
+    api_key = _read_token(key_file, "open311_api_key_file") if key_file else None
+    return Open311Client(sync_client, open311_url(config), api_key=api_key)
 
 
 def build_runtime(
@@ -130,6 +139,9 @@ def build_runtime(
     # connection nor a requests Session is shared safely across threads.
     sync_client = _portal_client(config, token)
     closers.append(sync_client.close)
+    open311 = _city_open311(config, sync_client)
+    if open311 is not None:
+        closers.append(open311.close)
     sync = SyncWorker(
         lambda: _outbox(config, open_database(database_path), cipher),
         sync_client,
@@ -141,10 +153,7 @@ def build_runtime(
             retention=datetime.timedelta(days=config.get("storage", "sent_retention_days")),
         ),
         on_status=lambda status: _sync_news(status, model, payment_desk, call_soon, background),
-        # A city that runs its own Open311 endpoint gets reports there, as GeoReport v2.
-        open311=Open311Client(sync_client, open311_url(config))
-        if separate_open311(config)
-        else None,
+        open311=open311,
     )
 
     devices = DeviceManager(

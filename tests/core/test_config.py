@@ -153,3 +153,27 @@ def test_offline_payment_limits_and_open311_address():
     assert open311_url(own) == "https://311.example/api/v2"
     with pytest.raises(ConfigError, match=r"\[portal\] open311_url"):
         parse_config(PRODUCTION + "open311_url = http://127.0.0.1:9/v2\n")
+
+
+def test_a_citys_open311_api_key_is_read_from_its_file_and_an_empty_one_named(tmp_path):
+    from kiosk.portal_client import PortalClient
+    from kiosk.runtime import _city_open311
+
+    key = tmp_path / "open311.key"
+    key.write_text("city-issued-key\n")
+    text = (
+        "[portal]\nurl = https://portal.example\n"
+        f"open311_url = https://311.city.example/georeport/v2\nopen311_api_key_file = {key}\n"
+    )
+    client = PortalClient("https://portal.example", "device-token")
+    city = _city_open311(parse_config(text, demo=True), client)
+    assert city._api_key == "city-issued-key"
+    assert "Authorization" not in city._http.session.headers
+
+    key.write_text("\n")
+    with pytest.raises(ConfigError, match=r"\[portal\] open311_api_key_file: .* is empty"):
+        _city_open311(parse_config(text, demo=True), client)
+    portal_only = parse_config("[portal]\nurl = https://portal.example\n", demo=True)
+    assert _city_open311(portal_only, client) is None
+    city.close()
+    client.close()

@@ -157,6 +157,43 @@ def test_no_answer_or_a_busy_city_means_later_never_twice(kiosk, server, clear_f
     assert len(requests_for(server, payload)) == 1
 
 
+def city_endpoint(server) -> str:
+    """The portal's Open311 route under another origin, as a city's own server is."""
+    return server.url.replace("127.0.0.1", "localhost") + "/open311/v2"
+
+
+@pytest.mark.parametrize("signed", [True, False], ids=["api_key", "no_api_key"])
+def test_a_citys_own_endpoint_gets_its_api_key_and_never_the_device_token(tmp_path, server, signed):
+    cipher = PayloadCipher(load_or_create_key(tmp_path / "outbox.key"))
+    path = tmp_path / "kiosk.db"
+    outbox = Outbox(open_database(path), cipher)
+    client = PortalClient(server.url, server.token, read_timeout_s=2, retries=0)
+    # The reference portal takes its device token as the api_key, as a city's would its own.
+    city = Open311Client(client, city_endpoint(server), api_key=server.token if signed else None)
+    worker = SyncWorker(lambda: Outbox(open_database(path), cipher), client, FAST, open311=city)
+    try:
+        payload = report()
+        queued = queue(outbox, "service_request", payload)
+        worker.run_once()
+
+        if signed:
+            assert outbox.find(queued.reference).state == SENT
+            assert len(requests_for(server, payload)) == 1
+        else:
+            # Had the portal's Bearer token gone along, the city would have taken it.
+            assert outbox.find(queued.reference).state == PENDING
+            (attempt,) = outbox.attempts(queued.idempotency_key)
+            assert attempt.status == 403
+            assert requests_for(server, payload) == []
+        assert "Authorization" not in city._http.session.headers
+        assert client.session.headers["Authorization"] == f"Bearer {server.token}"
+    finally:
+        worker.outbox.close()
+        outbox.close()
+        city.close()
+        client.close()
+
+
 def test_only_an_open311_url_other_than_the_portals_own_is_separate():
     assert not separate_open311(load_config(None, demo=True))
     base = "[portal]\nurl = https://portal.example\n"
