@@ -7,6 +7,8 @@ from __future__ import annotations
 
 import datetime
 import os
+import queue
+import threading
 import uuid
 
 import pytest
@@ -16,8 +18,8 @@ from drivers.payment.simulator import SimulatedTerminal
 from kiosk.config import load_config
 from kiosk.flows.pay_bill import PAY_AMOUNT
 from kiosk.identity import ResidentIdentity, identity_hash
-from kiosk.model import CONFIRMATION, HOME, KioskModel
-from kiosk.payment_flow import PAY_BILL, PAY_CONFIRM, PAY_OUTCOME, OrderLine
+from kiosk.model import CONFIRMATION, HOME, KioskModel, run_in_thread
+from kiosk.payment_flow import PAY_BILL, PAY_CONFIRM, PAY_OUTCOME, PAYING, OrderLine
 from kiosk.payments import PaymentDesk
 from kiosk.portal_client import PortalClient
 from kiosk.speech import SilentSpeaker
@@ -489,3 +491,60 @@ def test_a_flow_may_take_the_resident_back_when_nothing_was_charged(kiosk):
     assert kiosk.model.screen == CONFIRMATION and len(paid) == 1 and len(not_paid) == 1
     with pytest.raises(ValueError):
         kiosk.desk.pay({"lines": [{"kind": "bill", "id": "x", "amount_cents": 5}]}, 6, "USD", print)
+
+
+class TerminalStillGettingReady(SimulatedTerminal):
+    """A terminal that takes the sale only once ``ready`` is set, as a real one does
+    after registering: a cancel before then finds no sale to stop."""
+
+    def __init__(self):
+        super().__init__(step_delay_s=1.0)
+        self.ready = threading.Event()
+
+    def pay(self, *args, **kwargs):
+        self.ready.wait(timeout=30)
+        return super().pay(*args, **kwargs)
+
+
+def test_a_cancel_while_the_terminal_is_getting_ready_still_stops_the_sale(tmp_path, clock):
+    ui_thread: queue.Queue = queue.Queue()  # what Kivy's Clock is in the app
+    db = open_database(tmp_path / "kiosk.db")
+    # As in kiosk.runtime: the desk, on worker threads, has a connection of its own.
+    payment_db = open_database(tmp_path / "kiosk.db", shared=True)
+    cipher = PayloadCipher(os.urandom(32))
+    journal = PaymentJournal(payment_db, cipher)
+    terminal = TerminalStillGettingReady()
+    terminal.start()
+    desk = PaymentDesk(
+        journal, Outbox(payment_db, cipher), lambda: terminal, alerts=Alerts(payment_db)
+    )
+    model = KioskModel(
+        load_config(None, demo=True),
+        speaker=SilentSpeaker(),
+        cache=Cache(db, cipher),
+        outbox=Outbox(db, cipher),
+        alerts=Alerts(db),
+        payment_desk=desk,
+        clock=clock,
+        background=run_in_thread(ui_thread.put),
+        call_soon=ui_thread.put,
+    )
+    model.start_session()
+    model.start_order_payment([OrderLine("bill", "b-1", "B-1", "A fee", 1_500)], lambda o: None)
+    model.start_payment()
+    assert model.payment_stage_text() == "Getting the card terminal ready…"
+
+    assert model.can_cancel_payment()
+    model.cancel_payment()  # the terminal has no sale yet: this cancel alone is lost
+    assert model.payment_stage_text() == "Cancelling…"
+    terminal.ready.set()
+    while model.screen == PAYING:
+        ui_thread.get(timeout=30)()
+
+    assert model.screen == PAY_OUTCOME
+    assert model.payment_outcome_title() == "Payment cancelled"
+    (entry,) = journal.entries()
+    assert entry.state == journal_states.ABORTED
+    assert terminal.end_of_day()["total_cents"] == 0
+    payment_db.close()
+    db.close()
