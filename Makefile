@@ -28,11 +28,11 @@ all: deps
 run: deps
 	$(PY) main.py --demo
 
-# Two workers fill CI's two cores; test files stay whole on one worker, and the card
-# tests share one (tests/conftest.py). TEST_WORKERS=0 runs everything in one process.
+# Two workers fill CI's two cores; each test file stays whole on one worker, and the
+# card tests share one (tests/conftest.py). TEST_WORKERS=0 runs it all in one process.
 TEST_WORKERS ?= 2
 test: deps
-	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadgroup $(PYTEST_ARGS)
+	$(PY) -m pytest -q -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 lint: venv
 	$(VENV)/bin/ruff check .

@@ -6,23 +6,35 @@ from typing import TYPE_CHECKING
 
 import pytest
 import requests
+from xdist.scheduler import LoadFileScheduling
 
 if TYPE_CHECKING:
     from portal.server import PortalServer
 
 
-@pytest.hookimpl(tryfirst=True)  # before xdist reads the groups off the markers
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """How ``make test`` spreads the suite over workers (pytest-xdist, --dist loadgroup).
+# How ``make test`` spreads the suite over workers (pytest-xdist, --dist loadfile):
+# a test file runs whole on one worker, so its module fixtures (the tour's two kiosks)
+# run once; tests/drivers runs whole on one worker, since its card tests share the
+# one pcscd and vpcd a machine has (their fixtures live in tests/drivers/conftest.py,
+# so no test elsewhere can use them); long-running files start first, so that no
+# long test is left running alone at the end while the other workers idle. (xdist's
+# own --dist loadgroup cannot be used: with pytest 9 its groups are silently lost.)
 
-    A test file runs whole on one worker, so its module fixtures (the tour's two
-    kiosks) run once. Every test that needs pcscd shares one worker: there is one
-    daemon and one vpcd per machine. Long-running files start first, so that no long
-    test is left running alone at the end while the other workers idle.
-    """
-    for item in items:
-        group = "pcscd" if "pcscd" in item.fixturenames else item.nodeid.split("::", 1)[0]
-        item.add_marker(pytest.mark.xdist_group(group))
+
+class _FileScheduling(LoadFileScheduling):
+    def _split_scope(self, nodeid: str) -> str:
+        path = nodeid.split("::", 1)[0]
+        return "tests/drivers" if path.startswith("tests/drivers/") else path
+
+
+def pytest_xdist_make_scheduler(config: pytest.Config, log):
+    if config.getvalue("dist") != "loadfile":
+        return None
+    config.option.loadscopereorder = False  # keep the order given below
+    return _FileScheduling(config, log)
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     items.sort(key=lambda item: item.get_closest_marker("long_running") is None)
 
 
