@@ -91,6 +91,7 @@ def record_request(
     device_id: str,
     kiosk_request_id: str | None,
     lang: str,
+    account_id: str | None = None,
 ) -> tuple[list[dict[str, Any]], bool]:
     """create_request on an open transaction; also says whether it created anything."""
     if kiosk_request_id is not None:
@@ -119,6 +120,8 @@ def record_request(
             ),
             "attributes": submission.attributes,
             **submission.details,
+            # A card the portal linked to an account names it; a form's own is kept.
+            "account_id": account_id or submission.details.get("account_id"),
         },
     )
     record_status(conn, SERVICE_REQUEST, request_id, "open", to_iso(now))

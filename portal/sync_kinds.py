@@ -19,7 +19,7 @@ from portal.accounts import AccountCreation, activation_code_hash, create_accoun
 from portal.errors import ApiError, Open311Error, default_code, validation_fields
 from portal.help_requests import HelpRequest, record_help_request
 from portal.idempotency import Outcome, fingerprint, recall, remember
-from portal.models import PaymentRequest, SyncItem
+from portal.models import IdentityLookup, PaymentRequest, SyncItem
 from portal.open311_forms import SubmittedForm, checked_submission
 from portal.open311_records import language, record_request
 from portal.payments import apply_payment
@@ -57,9 +57,12 @@ class ServiceRequestPayload(BaseModel):
     last_name: str | None = None
     phone: str | None = None
     locale: str | None = None
+    # The card-identified resident, so the report is theirs under "my requests";
+    # the portal's twin of GeoReport v2's account_id, which a kiosk cannot know.
+    resident: IdentityLookup | None = None
 
     def as_form(self) -> SubmittedForm:
-        values = self.model_dump(exclude={"attributes", "locale"}, exclude_none=True)
+        values = self.model_dump(exclude={"attributes", "locale", "resident"}, exclude_none=True)
         return SubmittedForm(
             fields={name: str(value) for name, value in values.items()},
             attributes={
@@ -116,10 +119,22 @@ def _service_request(ctx: ItemContext) -> Outcome:
             device_id=ctx.device_id,
             kiosk_request_id=ctx.item.idempotency_key,
             lang=language(payload.locale),
+            account_id=_linked_account(ctx.conn, payload.resident),
         )
         return Outcome(201, json.dumps(response[0]), replayed=not created)
 
     return _keyed(ctx, payload, create)
+
+
+def _linked_account(conn: sqlite3.Connection, resident: IdentityLookup | None) -> str | None:
+    """The account a card is linked to; a card the city does not know reports as a guest."""
+    if resident is None:
+        return None
+    row = conn.execute(
+        "SELECT account FROM identity_links WHERE profile = ? AND id_hash = ?",
+        (resident.profile, resident.id_hash.lower()),
+    ).fetchone()
+    return row["account"] if row is not None else None
 
 
 def _survey_response(ctx: ItemContext) -> Outcome:

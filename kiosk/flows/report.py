@@ -335,10 +335,16 @@ class ReportFlow(ReportLoading, ReportTexts, Flow):
             "address_string": location.text,
             "locale": self.model.language,
         }
-        # An address id is the reference portal's; a city's own Open311 endpoint has
-        # its own list, so it gets the address and the coordinates only.
-        if location.address_id and not separate_open311(self.model.config):
+        # An address id and a card's identity are the reference portal's to resolve; a
+        # city's own Open311 endpoint gets the address and the coordinates only.
+        portal_route = not separate_open311(self.model.config)
+        if location.address_id and portal_route:
             payload["address_id"] = location.address_id
+        identity = self.session.identity
+        if identity is not None and portal_route:
+            # So the report is the resident's under "my requests" (the portal links
+            # the card to their account); never the card's own number.
+            payload["resident"] = {"profile": identity.profile, "id_hash": identity.id_hash}
         if location.lat is not None and location.long is not None:
             payload["lat"], payload["long"] = location.lat, location.long
         description = " ".join(str(self.notes[DESCRIPTION]).split())

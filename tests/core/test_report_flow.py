@@ -4,6 +4,7 @@ group, service, questions, where, description and contact, review, then the queu
 from __future__ import annotations
 
 import datetime
+import json
 import socket
 import uuid
 
@@ -308,6 +309,35 @@ def test_a_resident_with_a_card_has_their_reports_kept_in_order(kiosk):
     kiosk.flow.send()
     order_key = kiosk.db.conn.execute("SELECT order_key FROM outbox").fetchone()[0]
     assert order_key == kiosk.cipher.pseudonym(f"resident:{id_hash}")
+
+
+def test_a_card_holders_report_is_theirs_under_my_requests(kiosk, portal):
+    from kiosk.identity import ResidentIdentity
+
+    # A resident of this test's own: the portal is shared, and others count theirs.
+    account = f"9{uuid.uuid4().int % 10**8:08d}"
+    maria = {
+        "profile": "uid",
+        "id_hash": identity_hash("demo-salt", "uid", account),
+        "account": account,
+    }
+    portal.store.add_account(account, "Maria Test")
+    portal.store.link_identity(maria["profile"], maria["id_hash"], account)
+    kiosk.model.session.identity = ResidentIdentity(maria["profile"], maria["id_hash"], "M")
+    description = f"Pothole by the bakery {uuid.uuid4().hex}"
+    describe_pothole(kiosk, description=description)
+    kiosk.flow.send()
+    [item] = kiosk.outbox.next_batch(5)
+    assert item.payload["resident"] == {"profile": maria["profile"], "id_hash": maria["id_hash"]}
+    assert kiosk.sync.drain()
+
+    made = portal.store.query_one(
+        "SELECT service_request_id, account_id FROM service_requests WHERE description = ?",
+        (description,),
+    )
+    assert made["account_id"] == maria["account"]
+    mine = kiosk.client.my_tracked(maria["profile"], maria["id_hash"], locale="en")
+    assert made["service_request_id"] in json.dumps(mine)
 
 
 def test_offline_a_report_uses_what_was_seen_before_and_is_queued(tmp_path, portal, clock):
