@@ -5,7 +5,9 @@ journal, the outbox and its sync worker posting to the portal, and the PaymentDe
 driving a ZVT terminal (``ZvtTerminal``) over a serial line. On start it does what a
 restarted kiosk does, ``recover()`` then ``reconcile()``, and then sells the bills the
 harness gave it, one by one, each followed by waiting until the sync worker has
-delivered the queue and a ``reconcile()``. It prints one line per event.
+delivered the queue and a ``reconcile()``. It prints one line per event. Each sale is
+an order as the payment screens seal it, ``{"lines": [...]}``: one bill, or a basket
+of two that the portal applies whole or not at all.
 
 Given a kill point, it SIGKILLs itself at that moment of the sale of the kill bill:
 
@@ -90,7 +92,7 @@ def child(config: dict) -> int:
 
         def submit_batch(self, items: list[dict]) -> list[dict]:
             hit = kill_at in ("before_post", "after_post") and any(
-                item["kind"] == "payment" and item["payload"]["bill_id"] == kill_bill
+                item["kind"] == "payment" and item["payload"]["allocations"][0]["id"] == kill_bill
                 for item in items
             )
             if hit and kill_at == "before_post":
@@ -160,10 +162,15 @@ def child(config: dict) -> int:
     reconcile()
 
     for sale in config["sales"]:
-        bill, amount = sale["bill_id"], sale["amount_cents"]
+        # The order as the kiosk's payment screens seal it: a basket of bill lines.
+        lines = [
+            {"kind": "bill", "id": bill, "number": bill.upper(), "amount_cents": amount}
+            for bill, amount in sale["lines"]
+        ]
+        bill, amount = lines[0]["id"], sum(line["amount_cents"] for line in lines)
         selling["bill"] = bill
         try:
-            attempt = desk.pay({"bill_id": bill}, amount, CURRENCY, on_stage)
+            attempt = desk.pay({"lines": lines}, amount, CURRENCY, on_stage)
         except PaymentUnavailable as error:
             say("unavailable", bill, str(error).replace(" ", "_"))
             return 4
@@ -184,9 +191,20 @@ def child(config: dict) -> int:
 
 @dataclass(frozen=True)
 class Sale:
-    bill_id: str
+    bill_id: str  # the basket's first bill, which names the sale
     amount_cents: int
     contested: bool  # paid at the portal by someone else before the kiosk sells it
+    # More bills in the same basket, (bill id, amount): one card sale pays them all,
+    # and the portal applies all of them or none.
+    more: tuple[tuple[str, int], ...] = ()
+
+    @property
+    def lines(self) -> tuple[tuple[str, int], ...]:
+        return ((self.bill_id, self.amount_cents), *self.more)
+
+    @property
+    def total_cents(self) -> int:
+        return sum(amount for _bill, amount in self.lines)
 
 
 @dataclass(frozen=True)
@@ -215,11 +233,17 @@ class SoakResult:
 
 
 def plan_runs(
-    rng: random.Random, prefix: str, *, kills_per_step: int, contest_every: int = 3
+    rng: random.Random,
+    prefix: str,
+    *,
+    kills_per_step: int,
+    contest_every: int = 3,
+    basket_every: int = 2,
 ) -> list[Run]:
     """Each run restarts the kiosk (recovery), sells one bill cleanly, then sells one
     more and is killed during that sale at its kill point; a last run only recovers
-    and sells. Every ``contest_every``-th sale (clean or killed) is of a contested bill.
+    and sells. Every ``contest_every``-th sale (clean or killed) is of a contested bill;
+    every ``basket_every``-th is a basket of two bills (a contested one refuses both).
     """
     kill_points = [step for step in STEPS for _ in range(kills_per_step)]
     rng.shuffle(kill_points)
@@ -227,8 +251,9 @@ def plan_runs(
 
     def sale() -> Sale:
         n = next(counter)
-        # Distinct amounts, so a recovered receipt can only match its own sale.
-        return Sale(f"{prefix}-{n}", 1_000 + n, contested=n % contest_every == 0)
+        # Distinct totals, so a recovered receipt can only match its own sale.
+        more = ((f"{prefix}-{n}b", 500_000 + n),) if n % basket_every == 0 else ()
+        return Sale(f"{prefix}-{n}", 1_000 + n, contested=n % contest_every == 0, more=more)
 
     runs = [Run((sale(), sale()), kill_at) for kill_at in kill_points]
     runs.append(Run((sale(),)))
@@ -328,17 +353,18 @@ class ContestingPayer:
         self._session.close()
 
 
-def add_bill(store, sale: Sale) -> None:
-    store.add_bill(
-        bill_id=sale.bill_id,
-        number=sale.bill_id.upper(),
-        account="ACC-PAYMENT-CRASH",
-        kind="water",
-        description={"en": "Water", "es": "Agua"},
-        amount_due_cents=sale.amount_cents,
-        due_date="2026-12-31",
-        allows_partial=False,
-    )
+def add_bills(store, sale: Sale) -> None:
+    for bill, amount in sale.lines:
+        store.add_bill(
+            bill_id=bill,
+            number=bill.upper(),
+            account="ACC-PAYMENT-CRASH",
+            kind="water",
+            description={"en": "Water", "es": "Agua"},
+            amount_due_cents=amount,
+            due_date="2026-12-31",
+            allows_partial=False,
+        )
 
 
 def run_payment_soak(
@@ -349,7 +375,7 @@ def run_payment_soak(
     started = time.monotonic()
     for number, run in enumerate(runs, 1):
         for sale in run.sales:
-            add_bill(portal.store, sale)
+            add_bills(portal.store, sale)
             if sale.contested:
                 payer.pay(sale)
         config = {
@@ -359,9 +385,7 @@ def run_payment_soak(
             "token": portal.token,
             "kill_at": run.kill_at,
             "kill_bill": run.kill_bill,
-            "sales": [
-                {"bill_id": sale.bill_id, "amount_cents": sale.amount_cents} for sale in run.sales
-            ],
+            "sales": [{"lines": list(sale.lines)} for sale in run.sales],
         }
         lines: list[str] = []
         run_started = time.monotonic()
@@ -439,16 +463,25 @@ def read_books(data_dir: Path, rig: SimulatedTerminalRig, portal, prefix: str) -
     ):
         payment = dict(row)
         payment["terminal"] = json.loads(row["terminal"]) if row["terminal"] else None
+        payment["allocations"] = [
+            (allocation["target_id"], allocation["amount_cents"])
+            for allocation in portal.store.query(
+                "SELECT target_id, amount_cents FROM payment_allocations"
+                " WHERE payment_id = ? ORDER BY position",
+                (row["payment_id"],),
+            )
+        ]
         payments.append(payment)
 
     cipher = PayloadCipher(load_or_create_key(data_dir / "device.key"))
     db = open_database(data_dir / "kiosk.db")
     try:
         journal = PaymentJournal(db, cipher)
-        entries = [
-            {**entry.__dict__, "bill_id": journal.order(entry)["bill_id"]}
-            for entry in journal.entries(limit=1_000_000)
-        ]
+        entries = []
+        for entry in journal.entries(limit=1_000_000):
+            order = journal.order(entry)
+            lines = [(line["id"], line["amount_cents"]) for line in order["lines"]]
+            entries.append({**entry.__dict__, "bill_id": lines[0][0], "lines": lines})
         outbox = [
             dict(zip(("idempotency_key", "state", "delivered_by", "last_error"), row, strict=True))
             for row in db.conn.execute(

@@ -103,7 +103,8 @@ def test_killing_the_kiosk_mid_sale_never_loses_doubles_or_strands_a_charge(port
     assert set(receipts) == set(ledger_by_receipt)  # no charge the kiosk lost track of
     for entry in charged:
         assert ledger_by_receipt[entry["receipt_number"]]["amount_cents"] == entry["amount_cents"]
-        assert sales[entry["bill_id"]].amount_cents == entry["amount_cents"]
+        assert sales[entry["bill_id"]].total_cents == entry["amount_cents"]
+        assert entry["lines"] == list(sales[entry["bill_id"]].lines)
 
     # The ledger equals the portal: every charge that stands is exactly one payment
     # made by the kiosk, and every payment the kiosk made is a charge that stands.
@@ -118,6 +119,8 @@ def test_killing_the_kiosk_mid_sale_never_loses_doubles_or_strands_a_charge(port
         assert entry["state"] == "posted"
         assert entry["receipt_number"] == receipt
         assert entry["bill_id"] == payment["bill_id"]
+        # A basket is applied whole: every line of the order, as sealed, and no other.
+        assert payment["allocations"] == entry["lines"]
         assert payment["amount_cents"] == entry["amount_cents"] == standing[receipt]["amount_cents"]
     assert {e["receipt_number"] for e in books.journal if e["state"] == "posted"} == set(standing)
     assert sum(s["amount_cents"] for s in standing.values()) == sum(
@@ -165,8 +168,21 @@ def test_killing_the_kiosk_mid_sale_never_loses_doubles_or_strands_a_charge(port
     assert all(
         entry["state"] == "not_charged" for entry in books.journal if entry["bill_id"] in unpaid
     )
-    for bill in paid_by_kiosk:
-        assert portal.store.bill(bill)["status"] == "paid"
+    for payment in books.kiosk_payments:
+        for bill, _amount in payment["allocations"]:
+            assert portal.store.bill(bill)["status"] == "paid"
+    # The other bills of a basket that was not paid (refused, reversed, never charged)
+    # are not paid either: no part of a refused basket stands.
+    allocated = collections.Counter(
+        bill for payment in books.kiosk_payments for bill, _amount in payment["allocations"]
+    )
+    assert max(allocated.values()) == 1
+    for sale in sales.values():
+        for bill, _amount in sale.more:
+            assert (portal.store.bill(bill)["status"] == "paid") == (sale.bill_id in paid_by_kiosk)
+    baskets = [p for p in books.kiosk_payments if len(p["allocations"]) > 1]
+    refused_baskets = [e for e in reversed_entries if len(e["lines"]) > 1]
+    assert baskets and refused_baskets, summary  # both paths were really taken
     # Clean sales (not killed) were all charged.
     clean_bills = {
         sale.bill_id for run in runs for sale in (run.sales[:-1] if run.kill_at else run.sales)
