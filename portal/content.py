@@ -10,13 +10,13 @@ show and print one page at a time.
 from __future__ import annotations
 
 import json
-import unicodedata
 from datetime import date
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Path, Query, Request
 from pydantic import BaseModel, Field
 
+from kiosk.catalogue import normalise
 from portal.api import AUTH_ERRORS, documented_error, store_of
 from portal.auth import require_device
 from portal.errors import ApiError
@@ -24,7 +24,6 @@ from portal.models import LocalizedText
 from portal.store import PortalStore
 
 RecordType = Literal["agenda", "minutes", "document"]
-RECORD_TYPES: tuple[str, ...] = ("agenda", "minutes", "document")
 MAX_RECORDS = 50
 
 
@@ -74,11 +73,6 @@ class RecordList(BaseModel):
 
 class PublicRecord(RecordSummary):
     pages: list[LocalizedText]
-
-
-def normalise(text: str) -> str:
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(char for char in decomposed if not unicodedata.combining(char))
 
 
 def _searchable(record: dict[str, Any]) -> str:
@@ -176,7 +170,8 @@ class ContentStore:
         found = []
         for row in rows:
             record = json.loads(row["body"])
-            if all(term in _searchable(record) for term in terms):
+            text = _searchable(record)
+            if all(term in text for term in terms):
                 found.append(_summary(record))
                 if len(found) >= limit:
                     break

@@ -119,22 +119,17 @@ def _service_request(ctx: ItemContext) -> Outcome:
             device_id=ctx.device_id,
             kiosk_request_id=ctx.item.idempotency_key,
             lang=language(payload.locale),
-            account_id=_linked_account(ctx.conn, payload.resident),
+            account_id=_linked_account(ctx.store, payload.resident),
         )
         return Outcome(201, json.dumps(response[0]), replayed=not created)
 
     return _keyed(ctx, payload, create)
 
 
-def _linked_account(conn: sqlite3.Connection, resident: IdentityLookup | None) -> str | None:
+def _linked_account(store: PortalStore, resident: IdentityLookup | None) -> str | None:
     """The account a card is linked to; a card the city does not know reports as a guest."""
-    if resident is None:
-        return None
-    row = conn.execute(
-        "SELECT account FROM identity_links WHERE profile = ? AND id_hash = ?",
-        (resident.profile, resident.id_hash.lower()),
-    ).fetchone()
-    return row["account"] if row is not None else None
+    linked = store.resident_for_identity(resident.profile, resident.id_hash) if resident else None
+    return linked["account"] if linked else None
 
 
 def _survey_response(ctx: ItemContext) -> Outcome:
