@@ -241,12 +241,20 @@ def mine(conn: sqlite3.Connection, profile: str, id_hash: str, lang: str) -> lis
             (profile, id_hash, MAX_MINE),
         )
     ]
+    # Through the allocations: a basket is the resident's if any bill in it is, and a
+    # permit fee (no bill at all) if its application was made with this card.
     items += [
         payment_item(conn, row, row["kiosk_reference"], lang)
         for row in conn.execute(
-            "SELECT payments.* FROM payments JOIN bills ON bills.id = payments.bill_id"
-            f" WHERE bills.account IN ({linked}) ORDER BY payments.created_at DESC LIMIT ?",
-            (profile, id_hash, MAX_MINE),
+            "SELECT DISTINCT payments.* FROM payments"
+            " JOIN payment_allocations AS line ON line.payment_id = payments.payment_id"
+            " LEFT JOIN bills ON line.kind = 'bill' AND bills.id = line.target_id"
+            " LEFT JOIN permit_applications AS application ON line.kind = 'permit_fee'"
+            " AND application.application_number = line.target_id"
+            f" WHERE bills.account IN ({linked})"
+            " OR (application.profile = ? AND lower(application.id_hash) = ?)"
+            " ORDER BY payments.created_at DESC LIMIT ?",
+            (profile, id_hash, profile, id_hash, MAX_MINE),
         )
     ]
     items += [

@@ -134,3 +134,19 @@ def test_a_free_application_has_no_fee_to_pay(portal, api):
 
     assert (refused.status_code, refused.json()["error"]["code"]) == (409, "fee_already_paid")
     assert fee_payments(portal, event["reference"]) == 0
+
+
+def test_a_fee_paid_for_a_card_holders_application_is_theirs_under_mine(portal, api):
+    id_hash = uuid.uuid4().hex * 2  # a card of this test's own: the portal is shared
+    number = applied(api, application(profile="uid", id_hash=id_hash))
+    body = fee(number)
+    assert api.pay(body, new_key()).status_code == 201
+
+    def mine(hash_: str) -> list[str]:
+        response = api.post("/api/v1/tracking/mine", json={"profile": "uid", "id_hash": hash_})
+        assert response.status_code == 200, response.text
+        return [item["reference"] for item in response.json()["items"]]
+
+    # A fee pays no bill: it is the resident's through the application their card made.
+    assert body["kiosk_reference"] in mine(id_hash)
+    assert body["kiosk_reference"] not in mine(uuid.uuid4().hex * 2)
