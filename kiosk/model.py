@@ -34,9 +34,6 @@ ATTRACT, HOME, HELP, COMING_SOON = "attract", "home", "help", "coming_soon"
 SURVEY = "survey"
 # Services with a screen of their own at this kiosk; the rest are honest about it.
 BUILT_SERVICES = {"survey": SURVEY}
-# Services that take money: refused up front when the kiosk could not record a charge.
-# (A Flow says so itself: Flow.takes_payment.)
-PAYMENT_SERVICES: frozenset[str] = frozenset()
 CATALOGUE_CACHE_KEY = "catalogue"
 CATALOGUE_REFRESH_S = 300
 
@@ -285,7 +282,8 @@ class KioskModel(CardSignIn, Submissions, ReceiptFlow, PaymentFlow):
             raise KeyError(service_id)
         self.selected_service = service
         flow = self._flow_for_service(service_id)
-        takes_payment = service_id in PAYMENT_SERVICES or (flow is not None and flow.takes_payment)
+        # Refused up front when the kiosk could not record a charge.
+        takes_payment = flow is not None and flow.takes_payment
         self.unavailable_reason = self.payment_refusal() if takes_payment else None
         if self.unavailable_reason:
             self._go(COMING_SOON)

@@ -66,6 +66,8 @@ POST_FIELDS = frozenset(
 # reference portal (portal/open311_forms.py) recognises to answer a resend with the
 # request it already made instead of a second one.
 KIOSK_REQUEST_ID = "kiosk_request_id"
+# The outbox kind of a report: the sync batch's, or a GeoReport v2 POST to a city's own.
+SERVICE_REQUEST_KIND = "service_request"
 
 
 class _Open311Http(PortalClient):

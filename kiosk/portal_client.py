@@ -242,10 +242,7 @@ class PortalClient:
         if not plain or len(reference) > 64:
             raise ValueError("a reference is letters, digits and hyphens")
         params = {"locale": locale, **({"kiosk_key": kiosk_key} if kiosk_key else {})}
-        document = self.get(f"/api/v1/tracking/{reference}", **params)
-        if not isinstance(document, dict) or not isinstance(document.get("history"), list):
-            raise PortalBadResponse("tracking: expected an item with its history")
-        return document
+        return _object(self.get(f"/api/v1/tracking/{reference}", **params), "history")
 
     def my_tracked(self, profile: str, id_hash: str, *, locale: str) -> list[dict]:
         """What the resident with this card has: requests, payments, account. The hash
@@ -314,10 +311,7 @@ class PortalClient:
 
     def record(self, record_id: str) -> dict:
         """One public record with its pages; PortalNotFound when there is none."""
-        document = self.get("/api/v1/records/" + quote(record_id, safe=""))
-        if not isinstance(document, dict) or not isinstance(document.get("pages"), list):
-            raise PortalBadResponse("record: expected a record with its pages")
-        return document
+        return _object(self.get("/api/v1/records/" + quote(record_id, safe="")), "pages")
 
     def submit_batch(self, items: list[dict]) -> list[dict]:
         """Deliver queued transactions; one result per item, in the same order.
@@ -340,9 +334,7 @@ class PortalClient:
 
     @staticmethod
     def _bills(document) -> list[dict]:
-        if not isinstance(document, dict) or not isinstance(document.get("bills"), list):
-            raise PortalBadResponse("bills: expected {'bills': [...]}")
-        return document["bills"]
+        return _object(document, "bills")["bills"]
 
 
 def _list_of(document, key: str, required: tuple[str, ...]) -> list[dict]:

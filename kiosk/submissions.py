@@ -14,6 +14,7 @@ from __future__ import annotations
 import logging
 
 from kiosk.i18n import N_
+from kiosk.open311_client import SERVICE_REQUEST_KIND
 from kiosk.survey import SURVEY_KIND, SurveyForm
 
 log = logging.getLogger(__name__)
@@ -185,7 +186,7 @@ class Submissions:
             status = _("Queued: it will be sent when the connection returns.")
         reference = _("Your reference: {reference}").format(reference=item.reference)
         found = self.outbox.find(item.idempotency_key) if self.submission_state == "sent" else None
-        if found is not None and found.kind == "service_request" and found.portal_reference:
+        if found is not None and found.kind == SERVICE_REQUEST_KIND and found.portal_reference:
             # A report the city has: its own number for it too (a request id or token).
             number = found.portal_reference
             reference += "\n" + _("City request number: {number}").format(number=number)

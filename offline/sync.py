@@ -36,7 +36,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from kiosk.open311_client import queued_request_form
+from kiosk.open311_client import SERVICE_REQUEST_KIND, queued_request_form
 from kiosk.portal_client import (
     PortalAuthError,
     PortalBadResponse,
@@ -50,7 +50,6 @@ log = logging.getLogger(__name__)
 
 PURGE_EVERY_S = 3600
 REFERENCE_FIELDS = ("payment_id", "service_request_id", "token", "survey_response_id")
-SERVICE_REQUEST_KIND = "service_request"
 # 4xx answers that mean "not now" rather than "not this".
 _TRY_LATER_STATUSES = frozenset({408, 429})
 

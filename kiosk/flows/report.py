@@ -39,12 +39,11 @@ from kiosk.flows.report_texts import (
     ReportTexts,
 )
 from kiosk.forms import STRING, TEXT, FieldError, FormDefinition, FormField
-from kiosk.open311_client import Open311Client
+from kiosk.open311_client import SERVICE_REQUEST_KIND, Open311Client
 from kiosk.receipt_flow import ContactError, parse_contact
 
 log = logging.getLogger(__name__)
 
-SERVICE_REQUEST_KIND = "service_request"
 MAX_DESCRIPTION = 1000
 MIN_TYPED_ADDRESS = 3
 
