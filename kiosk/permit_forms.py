@@ -48,7 +48,7 @@ class RequiredDocument:
 
 @dataclass(frozen=True)
 class PermitForm:
-    """A form; from the list, without ``fields`` and ``documents`` (``complete`` False)."""
+    """A form; from the list, without ``fields`` and ``documents``."""
 
     form_id: str
     version: int
@@ -60,7 +60,6 @@ class PermitForm:
     renewable: bool
     fields: tuple[FormField, ...] = ()
     documents: tuple[RequiredDocument, ...] = ()
-    complete: bool = False
 
     def fee(self, renewal: bool) -> int:
         return self.renewal_fee_cents if renewal else self.fee_cents
@@ -138,7 +137,7 @@ def parse_form(document: object) -> PermitForm:
         )
     except (KeyError, TypeError, ValueError) as error:
         raise PortalBadResponse(f"permit form {summary.form_id}: {error}") from None
-    return replace(summary, fields=fields, documents=documents, complete=True)
+    return replace(summary, fields=fields, documents=documents)
 
 
 def parse_permits(document: object) -> tuple[dict, ...]:

@@ -89,9 +89,6 @@ class NewsFlow(Flow):
         newest = entries[0]
         return self._("{kind}: {title}").format(kind=newest.kind, title=newest.title)
 
-    def more_count(self) -> int:
-        return max(0, len(self.items) - 1)
-
     def status_text(self) -> str:
         if self.state == "unavailable":
             return self._(NEWS_UNAVAILABLE)

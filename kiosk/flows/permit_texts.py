@@ -6,10 +6,7 @@ one thing; every text is translated when asked for, so a language switch re-read
 
 from __future__ import annotations
 
-import datetime
-
-from babel.dates import format_date
-
+from kiosk.flows.public_content import long_date
 from kiosk.i18n import N_, pick
 
 PERMITS, PERMIT_FORM, PERMIT_REVIEW = "permits", "permit_form", "permit_review"
@@ -32,7 +29,10 @@ class PermitTexts:
                 form.title_in(language),
                 " ".join(
                     part
-                    for part in (pick(dict(form.summary), language), self.fee_text(form.fee_cents))
+                    for part in (
+                        pick(dict(form.summary), language),
+                        self.fee_text(form.fee_cents, form.currency),
+                    )
                     if part
                 ),
             )
@@ -45,7 +45,7 @@ class PermitTexts:
         _, language = self._, self.model.language
         choices = []
         for renewal, form in self.renewals():
-            expires = _long_date(renewal.expires, language)
+            expires = long_date(renewal.expires, language)
             detail = [renewal.permit_number]
             if expires:
                 detail.append(_("Valid until {date}").format(date=expires))
@@ -185,14 +185,6 @@ class PermitTexts:
                 button=self.submit_text())]  # fmt: skip
             return " ".join(part for part in parts if part)
         return ""
-
-
-def _long_date(iso_day: str, language: str) -> str:
-    try:
-        day = datetime.date.fromisoformat(iso_day or "")
-    except ValueError:
-        return ""
-    return format_date(day, format="long", locale=language)
 
 
 FORMS_UNAVAILABLE = N_(

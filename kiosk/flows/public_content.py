@@ -57,11 +57,6 @@ def fetch_public(
     model._background(fetch, arrived)
 
 
-def cached_copy(model, cache_key: str) -> Any:
-    cached = model.cache.get(cache_key) if model.cache is not None else None
-    return cached.value if cached else None
-
-
 def _may_use_copy(error: Exception) -> bool:
     # Removed or refused is an answer; an old copy would contradict it.
     return not isinstance(error, PortalNotFound | PortalRejected)
