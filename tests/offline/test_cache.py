@@ -1,16 +1,9 @@
 import datetime
 import os
 
-import pytest
-
 from offline.cache import Cache
 from offline.crypto import PayloadCipher
 from offline.db import open_database
-
-
-@pytest.fixture
-def cipher():
-    return PayloadCipher(os.urandom(32))
 
 
 def test_round_trip_survives_reopen(db_path, cipher):

@@ -107,7 +107,7 @@ def test_a_report_goes_by_open311_post_and_other_items_by_the_batch(kiosk, serve
     assert outbox.find(survey.reference).state == SENT
 
 
-def test_a_resend_after_a_lost_answer_makes_no_second_request(kiosk, server, clear_faults):
+def test_a_resend_after_a_lost_answer_makes_no_second_request(kiosk, server):
     outbox, worker = kiosk
     # The portal makes the request, then the connection drops before the answer is out.
     fault(server, path_prefix="/open311/v2/requests.json", drop="after")
@@ -144,7 +144,7 @@ def test_a_refused_report_needs_attention_with_the_citys_words(kiosk, server):
 
 
 @pytest.mark.parametrize("spec", [{"status": 503}, {"status": 429}, {"drop": "before"}])
-def test_no_answer_or_a_busy_city_means_later_never_twice(kiosk, server, clear_faults, spec):
+def test_no_answer_or_a_busy_city_means_later_never_twice(kiosk, server, spec):
     outbox, worker = kiosk
     fault(server, path_prefix="/open311/v2/requests.json", count=2, **spec)
     payload = report()

@@ -98,9 +98,15 @@ def tours(tmp_path_factory):
             subprocess.Popen(command, cwd=REPO, stderr=subprocess.PIPE, text=True),
         )
     finished = {}
-    for size, (out, process) in running.items():
-        _, stderr = process.communicate(timeout=600)
-        finished[size] = (out, process.returncode, stderr)
+    try:
+        for size, (out, process) in running.items():
+            _, stderr = process.communicate(timeout=600)
+            finished[size] = (out, process.returncode, stderr)
+    finally:
+        for _out, process in running.values():  # one that timed out must not outlive us
+            if process.poll() is None:
+                process.kill()
+                process.wait()
     return finished
 
 
