@@ -268,10 +268,6 @@ class DynamicForm(ScrollView):
         if self.keyboard is not None:
             self.keyboard.kind = ""
 
-    def typing_in(self) -> str:
-        """The code of the field the keyboard types into, or ""."""
-        return self._active.code if self._active is not None else ""
-
     def release(self) -> None:
         """Leaving the screen: no focus, no undo history of what was typed."""
         for widget in self.ids.fields.walk(restrict=True):

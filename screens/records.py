@@ -31,7 +31,9 @@ class RecordsScreen(KeyboardFieldScreen):
     title = StringProperty("")
     status = StringProperty("")
     searching = BooleanProperty(False)
-    period_text = StringProperty("")
+    # What the chips and the list were built for: typing a word changes neither, and
+    # rebuilding them would throw the list back to its top at every key.
+    _built: tuple = ()
 
     @property
     def flow(self):
@@ -45,8 +47,13 @@ class RecordsScreen(KeyboardFieldScreen):
         self.title = flow.title()
         self.status = flow.search_text()
         self.searching = flow.search_state == "searching"
-        self._fill_filters()
-        self._fill_results()
+        app = App.get_running_app()
+        results = tuple(r["id"] for r in flow.results) if flow.search_state == "found" else ()
+        built = (app.lang, app.font_scale, tuple(flow.types), flow.period, results)
+        if built != self._built:
+            self._built = built
+            self._fill_filters()
+            self._fill_results()
 
     def _fill_filters(self) -> None:
         _ = self.model._

@@ -163,3 +163,21 @@ def test_taking_the_card_out_mid_document_wipes_the_visit(kiosk):
     open_service(kiosk, "records")
     assert kiosk.app.screen("records").ids.words.text == ""
     assert json.dumps(kiosk.model.session.entered).find("budget") == -1
+
+
+def test_typing_a_word_leaves_the_list_shown_where_it_was(kiosk):
+    open_service(kiosk, "records")
+    screen = kiosk.app.screen("records")
+    listed = list(screen.ids.results.children)
+    assert listed, "the latest records are listed on arrival"
+    chips = list(screen.ids.filters.children)
+
+    kiosk.tap_action("keyboard")
+    kiosk.tap_action("key:B")
+
+    assert kiosk.model.flows["records"].words == "b"
+    # The same buttons, not a rebuilt list thrown back to its top at every key.
+    assert list(screen.ids.results.children) == listed
+    assert list(screen.ids.filters.children) == chips
+    kiosk.tap_action("record_period")  # a filter really changes what is shown
+    assert list(screen.ids.filters.children) != chips
