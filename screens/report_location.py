@@ -10,14 +10,15 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
 
 from screens import report_form  # noqa: F401 - the ReportStepButtons rule
-from screens.base import KioskScreen
-from screens.keyboard import OnScreenKeyboard, apply_key  # noqa: F401 - used in the .kv
+from screens.base import KeyboardFieldScreen
+from screens.keyboard import OnScreenKeyboard  # noqa: F401 - used in the .kv
 from screens.report_services import ReportChoice
 
 Builder.load_file(str(Path(__file__).with_name("report_location.kv")))
 
 
-class ReportLocationScreen(KioskScreen):
+class ReportLocationScreen(KeyboardFieldScreen):
+    keyboard_field = "address"
     status = StringProperty("")
     near_text = StringProperty("")
     chosen = StringProperty("")
@@ -26,7 +27,6 @@ class ReportLocationScreen(KioskScreen):
     can_use_typed = BooleanProperty(False)
     # The keyboard and the addresses found share the space beside the field; the field
     # brings the keyboard, a search the addresses.
-    keyboard_shown = BooleanProperty(False)
     results_shown = BooleanProperty(False)
     _shown_state = ""
 
@@ -43,8 +43,7 @@ class ReportLocationScreen(KioskScreen):
         self.status = flow.address_status_text()
         self.near_text = flow.near_kiosk_text()
         self.searching = flow.address_state == "searching"
-        self.can_find = bool(flow.address_query.strip()) and not self.searching
-        self.can_use_typed = bool(flow.address_query.strip()) and not self.searching
+        self.can_find = self.can_use_typed = bool(flow.address_query.strip()) and not self.searching
         place = flow.location_text()
         self.chosen = _("Chosen: {place}").format(place=place) if place else ""
         if flow.address_state != self._shown_state:
@@ -78,15 +77,11 @@ class ReportLocationScreen(KioskScreen):
         self.keyboard_shown = False
         self.ids.address.focus = False
 
-    def on_key(self, key: str) -> None:
-        field = self.ids.address
-        field.text = apply_key(field.text, key)
-
     def find(self) -> None:
         self.flow.search_addresses()
 
     def on_leave(self, *_args) -> None:
+        super().on_leave()
         field = self.ids.address
-        self.hide_keyboard()
         field.cancel_selection()
         field.reset_undo()
