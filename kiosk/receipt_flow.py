@@ -211,9 +211,10 @@ class ReceiptFlow:
 
     # -- from the submission and the worker --
 
-    def _queue_receipt(self, item, receipt: dict) -> None:
-        """Inside the submission's transaction: the receipt the resident asked for."""
-        delivery = self.receipt_delivery()
+    def _queue_receipt(self, item, receipt: dict, delivery: str | None = None) -> None:
+        """Inside the submission's transaction: the receipt the resident asked for, or
+        ``delivery`` where the service decides (an activation code exists only on paper)."""
+        delivery = delivery or self.receipt_delivery()
         self.receipt_preview = None
         self.receipt_job_id = None
         if delivery == NO_RECEIPT:

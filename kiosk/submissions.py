@@ -122,6 +122,7 @@ class Submissions:
         order_key: str | None = None,
         receipt: dict,
         reference: str | None = None,
+        delivery: str | None = None,
     ):
         """Queue a resident's submission durably, then show its confirmation.
 
@@ -130,12 +131,13 @@ class Submissions:
         returns. ``receipt``: what the receipt says about it (``service`` title, and
         optional ``details``, ``bills``, ``terminal_lines``). ``reference``: one made
         beforehand (offline.outbox.new_reference), for a payload that carries it.
+        ``delivery``: how the receipt goes, when the service and not the resident decides.
         """
         if self.outbox is None:
             raise RuntimeError("this kiosk has no outbox")
         with self.outbox.transaction():
             item = self.outbox.enqueue(kind, payload, order_key=order_key, reference=reference)
-            self._queue_receipt(item, receipt)
+            self._queue_receipt(item, receipt, delivery)
         log.info("queued %s as %s", kind, item.reference)
         self._confirm(item)
         return item

@@ -166,7 +166,7 @@ class AccountFlow(Flow):
         payload = {
             "profile": identity.profile,
             "id_hash": identity.id_hash,
-            "display_name": identity.card_name.strip(),
+            "display_name": self.card_name(),
             "activation_code": code,
             "locale": self.model.language,
             **({"phone": phone} if phone else {}),
@@ -176,21 +176,20 @@ class AccountFlow(Flow):
         receipt = {
             "service": _("eCitizen account"),
             "details": [
-                (_("Name"), identity.card_name.strip()),
+                (_("Name"), self.card_name()),
                 (_("Activation code"), code),
                 (_("How to activate"), _(HOW_TO_ACTIVATE)),
             ],
         }
         # The code exists only on paper: this receipt is printed even if the resident
         # chose another way for this visit's receipts.
-        chosen = self.session.recall("receipt.delivery", PAPER)
-        self.session.remember("receipt.delivery", PAPER)
-        try:
-            self.model.submit(
-                ACCOUNT_KIND, payload, order_key=f"resident:{identity.id_hash}", receipt=receipt
-            )
-        finally:
-            self.session.remember("receipt.delivery", chosen)
+        self.model.submit(
+            ACCOUNT_KIND,
+            payload,
+            order_key=f"resident:{identity.id_hash}",
+            receipt=receipt,
+            delivery=PAPER,
+        )
         # Queued: what was typed is forgotten, and a second tap cannot make another.
         self.reset()
         self.remember("created", True)

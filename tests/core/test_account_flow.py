@@ -194,3 +194,17 @@ def test_cancel_goes_home_and_forgets(kiosk):
     kiosk.model.cancel_service()
     assert kiosk.model.screen == HOME and flow.phone == ""
     assert kiosk.outbox.counts()["pending"] == 0
+
+
+def test_the_activation_code_is_printed_even_when_the_visit_chose_no_receipt(kiosk):
+    from kiosk.receipt_flow import NO_RECEIPT, PRINTING
+
+    kiosk.model.session.remember("receipt.delivery", NO_RECEIPT)
+    item = create_for_nadia(kiosk)
+
+    assert kiosk.model.receipt_state == PRINTING
+    assert ("Activation code", kiosk.outbox.payload(item.idempotency_key)["activation_code"]) in [
+        tuple(pair) for pair in receipt_of(kiosk, item.reference)["details"]
+    ]
+    # The resident's own choice stands for the rest of the visit.
+    assert kiosk.model.receipt_delivery() == NO_RECEIPT
