@@ -18,6 +18,7 @@ refuses for good is reversed on the terminal, and the end screen says so.
 
 from __future__ import annotations
 
+import datetime
 import logging
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -46,6 +47,26 @@ _CANCELLABLE = frozenset(
         PaymentStage.CARD_PROBLEM,
     }
 )
+
+
+OFFLINE_PAID = "offline_paid_cents"  # session key: this visit's payments taken offline
+
+
+@dataclass(frozen=True)
+class OfflineLimits:
+    """The city's limits on taking money on the strength of copies kept offline
+    (``[payments] offline_max_bill_age_h`` and ``offline_max_amount``)."""
+
+    max_age_h: int  # 0: no payments at all while offline
+    cap_cents: int  # for a whole visit
+    left_cents: int  # of the cap, after what this visit already paid offline
+
+    @property
+    def allowed(self) -> bool:
+        return self.max_age_h > 0
+
+    def too_old(self, age: datetime.timedelta) -> bool:
+        return age > datetime.timedelta(hours=self.max_age_h)
 
 
 @dataclass(frozen=True)
@@ -87,6 +108,7 @@ class PaymentOrder:
     flow: object | None = None  # the Flow that asked: it forgets all when cancelled
     note: str = ""  # untranslated, shown before paying (say, why it is paid offline)
     note_values: dict = field(default_factory=dict)
+    offline: bool = False  # taken on a copy kept offline: counts against the visit's cap
 
     @property
     def total_cents(self) -> int:
@@ -118,6 +140,7 @@ class PaymentFlow:
         flow=None,
         note: str = "",
         note_values: dict | None = None,
+        offline: bool = False,
     ) -> None:
         """Show the confirm screen for ``lines``; the resident pays from there.
 
@@ -125,7 +148,8 @@ class PaymentFlow:
         the confirm screen does (the flow's previous step; default: the services);
         ``on_not_paid`` where a sale that surely charged nothing leads (default: the
         outcome screen, which says what happened and offers Try again);
-        ``flow`` is reset when the resident cancels on a payment screen.
+        ``flow`` is reset when the resident cancels on a payment screen; ``offline``:
+        the amount was read from a copy kept offline (see :meth:`offline_limits`).
         """
         lines = tuple(lines)
         if not lines or any(line.amount_cents <= 0 for line in lines):
@@ -140,10 +164,19 @@ class PaymentFlow:
             flow,
             note,
             dict(note_values or {}),
+            offline,
         )
         self.payment_attempt = None
         self.payment_problem = ""
         self._go(PAY_CONFIRM)
+
+    def offline_limits(self) -> OfflineLimits:
+        """What this visit may still pay on copies kept offline."""
+        cap = self.config.get("payments", "offline_max_amount")
+        already = self.session.recall(OFFLINE_PAID, 0)
+        return OfflineLimits(
+            self.config.get("payments", "offline_max_bill_age_h"), cap, max(cap - already, 0)
+        )
 
     def line_description(self, line: OrderLine) -> str:
         description = line.description
@@ -297,6 +330,9 @@ class PaymentFlow:
             "currency": order.currency,
         }
         # The outbox's connection: a receipt sent by email is an outbox item too.
+        if order.offline:
+            already = self.session.recall(OFFLINE_PAID, 0)
+            self.session.remember(OFFLINE_PAID, already + order.total_cents)
         with self.outbox.transaction():
             details = order.on_paid(paid)
             if details:

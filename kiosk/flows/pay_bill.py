@@ -39,7 +39,6 @@ log = logging.getLogger(__name__)
 
 MAX_NUMBER_LENGTH = 24
 MAX_AMOUNT_LENGTH = 10
-OFFLINE_PAID = "offline_paid_cents"  # this visit's payments taken while offline
 
 
 @dataclass(frozen=True)
@@ -282,25 +281,21 @@ class PayBillFlow(BillFlowTexts, Flow):
         return changed
 
     def _pay_offline(self) -> None:
-        config = self.model.config
-        max_age_h = config.get("payments", "offline_max_bill_age_h")
-        cap = config.get("payments", "offline_max_amount")
-        if max_age_h <= 0 or self.model.cache is None:
+        limits = self.model.offline_limits()
+        if not limits.allowed or self.model.cache is None:
             self._refuse(Notice(OFFLINE_NO_PAYMENTS))
             return
-        max_age = datetime.timedelta(hours=max_age_h)
         too_old = [
             bill["number"]
             for bill_id, bill in self.basket_bills.items()
-            if (cached := self._cached(f"bill:{bill_id}")) is None or cached.age() > max_age
+            if (cached := self._cached(f"bill:{bill_id}")) is None or limits.too_old(cached.age())
         ]
         if too_old:
-            values = {"numbers": ", ".join(too_old), "hours": max_age_h}
+            values = {"numbers": ", ".join(too_old), "hours": limits.max_age_h}
             self._refuse(Notice(OFFLINE_TOO_OLD, values))
             return
-        already = self.session.recall(OFFLINE_PAID, 0)
-        if already + self.basket_total() > cap:
-            values = {"cap_cents": cap, "left_cents": max(cap - already, 0)}
+        if self.basket_total() > limits.left_cents:
+            values = {"cap_cents": limits.cap_cents, "left_cents": limits.left_cents}
             self._refuse(Notice(OFFLINE_OVER_CAP, values))
             return
         self._pay(offline=True)
@@ -319,18 +314,16 @@ class PayBillFlow(BillFlowTexts, Flow):
         ]
         self.model.start_order_payment(
             lines,
-            lambda paid: self._paid(paid, offline),
+            self._paid,
             service=N_("Bill payment"),
             on_back=self.back_to_bills,
             flow=self,
             note=OFFLINE_NOTE if offline else "",
+            offline=offline,
         )
 
-    def _paid(self, paid, offline: bool) -> None:
+    def _paid(self, paid) -> None:
         """Charged (inside the receipt's transaction): the basket is done with."""
-        if offline:
-            already = self.session.recall(OFFLINE_PAID, 0)
-            self.session.remember(OFFLINE_PAID, already + paid.order.total_cents)
         self.reset()
 
     # -- helpers --

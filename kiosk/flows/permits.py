@@ -26,7 +26,6 @@ import logging
 from dataclasses import dataclass, field
 
 from kiosk.flows.base import Flow
-from kiosk.flows.pay_bill import OFFLINE_PAID
 from kiosk.flows.permit_loading import PermitLoading
 from kiosk.flows.permit_texts import (
     OFFLINE_FEE_REFUSED,
@@ -294,13 +293,11 @@ class PermitsFlow(PermitLoading, PermitTexts, Flow):
         if self.form_cached_at is None:
             return ""
         # The fee comes from a copy kept offline: the city's limits on offline payments.
-        config = model.config
-        max_age = datetime.timedelta(hours=config.get("payments", "offline_max_bill_age_h"))
+        limits = model.offline_limits()
         age = datetime.datetime.now(datetime.UTC) - self.form_cached_at
-        over_cap = self.session.recall(OFFLINE_PAID, 0) + fee > config.get(
-            "payments", "offline_max_amount"
-        )
-        return OFFLINE_FEE_REFUSED if not max_age or age > max_age or over_cap else ""
+        if not limits.allowed or limits.too_old(age) or fee > limits.left_cents:
+            return OFFLINE_FEE_REFUSED
+        return ""
 
     def _payload(self, form: PermitForm, reference: str, fee: int, now) -> dict:
         identity = self.session.identity
@@ -347,14 +344,12 @@ class PermitsFlow(PermitLoading, PermitTexts, Flow):
             flow=self,
             note=OFFLINE_NOTE if saved.offline else SAVED_NOTE,
             note_values={"number": saved.reference},
+            offline=saved.offline,
         )
 
     def _paid(self, paid) -> list[tuple[str, str]]:
         """Charged (inside the receipt's transaction): the receipt's lines, and done."""
         saved = self.saved
-        if saved.offline:
-            already = self.session.recall(OFFLINE_PAID, 0)
-            self.session.remember(OFFLINE_PAID, already + paid.order.total_cents)
         # The confirmation shows the payment's reference; the application's number too.
         self.session.remember(f"confirmation.number.{paid.item.idempotency_key}", saved.reference)
         self.answers = saved.answers
