@@ -404,7 +404,7 @@ class KioskModel(CardSignIn, Submissions, ReceiptFlow, PaymentFlow):
         else:
             self.online = True
             if self.cache is not None:
-                self.cache.put(CATALOGUE_CACHE_KEY, document)
+                self.cache.keep(CATALOGUE_CACHE_KEY, document)
             self.catalogue_status = CatalogueStatus("ready", loaded_at=self._clock())
         self._changed("catalogue", "online")
 

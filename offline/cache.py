@@ -15,6 +15,7 @@ from __future__ import annotations
 import datetime
 import json
 import logging
+import sqlite3
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -69,6 +70,16 @@ class Cache:
                 " fetched_at = excluded.fetched_at",
                 (row_name, sealed, fetched_at),
             )
+
+    def keep(self, name: str, value: Any) -> None:
+        """``put`` for a copy that is only ever a fallback: a write that fails is logged,
+        never raised, since what was just fetched still reaches the resident."""
+        try:
+            self.put(name, value)
+        except sqlite3.Error:
+            # The kind of copy only: a name may hold a bill number or a card's hash.
+            kind = name.split(".", 1)[0].split(":", 1)[0]
+            log.exception("could not keep an offline copy (%s)", kind)
 
     def get(self, name: str) -> CachedValue | None:
         row_name = self._row_name(name)

@@ -347,9 +347,9 @@ class PayBillFlow(BillFlowTexts, Flow):
         if cache is None:
             return
         if search_key is not None:
-            cache.put(search_key, bills)
+            cache.keep(search_key, bills)
         for bill in bills:
-            cache.put(f"bill:{bill['id']}", bill)
+            cache.keep(f"bill:{bill['id']}", bill)
 
 
 def _is_payable(bill: dict) -> bool:

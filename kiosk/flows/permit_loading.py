@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime
 import logging
-import sqlite3
 
 from kiosk.permit_forms import parse_form, parse_form_list, parse_permits
 from kiosk.portal_client import PortalError, PortalNotFound, PortalRejected, PortalUnavailable
@@ -134,10 +133,5 @@ class PermitLoading:
 
 
 def _keep(cache, cache_key: str, document) -> None:
-    if cache is None:
-        return
-    try:
-        cache.put(cache_key, document)
-    except sqlite3.Error:
-        # The resident still sees it; only the offline copy is missing.
-        log.exception("could not keep a copy of %s", cache_key.split(".")[1])
+    if cache is not None:
+        cache.keep(cache_key, document)

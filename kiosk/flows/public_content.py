@@ -10,7 +10,6 @@ portal refused is never answered from the cache.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
@@ -63,13 +62,8 @@ def _may_use_copy(error: Exception) -> bool:
 
 
 def _keep(cache, cache_key: str | None, value) -> None:
-    if cache is None or not cache_key:
-        return
-    try:
-        cache.put(cache_key, value)
-    except sqlite3.Error:
-        # The resident still sees it; only the offline copy is missing.
-        log.exception("could not keep a copy of %s", cache_key)
+    if cache is not None and cache_key:
+        cache.keep(cache_key, value)
 
 
 def text(value, language: str) -> str:

@@ -106,7 +106,7 @@ class ReportLoading:
                     failed()
                 return
             if cache is not None:
-                cache.put(cache_key, found.document)
+                cache.keep(cache_key, found.document)
             arrived(found)
 
         self.model._background(fetch, done)

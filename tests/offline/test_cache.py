@@ -1,5 +1,8 @@
 import datetime
 import os
+import sqlite3
+
+import pytest
 
 from offline.cache import Cache
 from offline.crypto import PayloadCipher
@@ -80,3 +83,16 @@ def test_plain_text_copies_from_an_earlier_version_are_deleted_at_start(db, ciph
     assert db.conn.execute("SELECT count(*) FROM cache").fetchone()[0] == 0
     cache.put("bill:1", {"holder": "Zoë"})
     assert cache.get("bill:1").value == {"holder": "Zoë"}
+
+
+def test_keep_logs_a_failed_write_without_the_name_and_never_raises(db_path, cipher, caplog):
+    db = open_database(db_path)
+    cache = Cache(db, cipher)
+    db.close()  # any sqlite3 error will do: the copy is only a fallback
+
+    cache.keep("bills:identity:4f2a9c", [{"holder": "Zoë"}])
+
+    assert "could not keep an offline copy (bills)" in caplog.text
+    assert "4f2a9c" not in caplog.text
+    with pytest.raises(sqlite3.Error):
+        cache.put("bills:identity:4f2a9c", [])
