@@ -68,11 +68,13 @@ def visible(kiosk, action: str) -> bool:
     )
 
 
-def survey_items(kiosk) -> list[dict]:
+def survey_items(kiosk) -> list[tuple[str, dict]]:
+    """(outbox key, payload) of each survey answered after a service."""
     outbox = kiosk.model.outbox
     items = outbox.summaries(limit=1_000_000)
-    payloads = [outbox.payload(i.idempotency_key) for i in items if i.kind == SURVEY_KIND]
-    return [payload for payload in payloads if payload.get("service_id")]
+    keys = [item.idempotency_key for item in items if item.kind == SURVEY_KIND]
+    keyed = [(key, outbox.payload(key)) for key in keys]
+    return [(key, payload) for key, payload in keyed if payload.get("service_id")]
 
 
 def test_the_newest_notice_is_on_the_home_screen_and_all_news_a_tap_away(kiosk):
@@ -147,11 +149,16 @@ def test_after_a_service_a_short_survey_is_offered_and_sent_with_the_service(kio
     assert f"Your reference: {reference}" in kiosk.texts()  # the service's, still there
     assert THANKS in kiosk.texts()
     assert not visible(kiosk, "start_survey")
-    [sent] = survey_items(kiosk)[-1:]
+    [(key, sent)] = survey_items(kiosk)[-1:]
     assert sent["answers"] == {"ease": "easy"} and sent["service_id"] == "records"
     store = kiosk.runtime.demo_portal.store
-    kiosk.wait_until(
-        lambda: store.query("SELECT 1 FROM survey_response_services WHERE service_id = 'records'"),
+    kiosk.wait_until(  # these answers, not any earlier ones the session's portal holds
+        lambda: store.query(
+            "SELECT 1 FROM survey_responses JOIN survey_response_services AS service"
+            " ON service.survey_response_id = survey_responses.id"
+            " WHERE survey_responses.idempotency_key = ? AND service.service_id = 'records'",
+            (key,),
+        ),
         "the answers to reach the portal",
         30,
     )
@@ -181,13 +188,14 @@ def test_answers_given_offline_are_queued_and_arrive_later(kiosk):
         kiosk.tap_action("answer:found_service:partly")
         kiosk.tap_action("send_survey")
         assert THANKS in kiosk.texts()
-        [sent] = survey_items(kiosk)[-1:]
+        [(key, sent)] = survey_items(kiosk)[-1:]
         assert sent["answers"] == {"found_service": "partly"}
         assert kiosk.model.outbox.counts()["pending"] >= 1
     store = kiosk.runtime.demo_portal.store
     kiosk.wait_until(
         lambda: store.query(
-            "SELECT 1 FROM survey_responses WHERE answers = ?", ('{"found_service": "partly"}',)
+            "SELECT 1 FROM survey_responses WHERE idempotency_key = ? AND answers = ?",
+            (key, '{"found_service": "partly"}'),
         ),
         "the answers to arrive",
         30,
