@@ -44,9 +44,12 @@ class CardSlot:
         self.settle()
         virtual = VirtualCard.from_profile(profile, Misbehaviour(**misbehaviour))
         card = VpcdCard(virtual, port=self.port)
+        before = self._pcscd.event_count(self.reader)
         card.insert()
         self._card = card
-        self._event = self._pcscd.wait_for_card(present=True, reader=self.reader)
+        self._event = self._pcscd.wait_for_card(
+            present=True, since_event=before, reader=self.reader
+        )
         return card
 
     def remove(self) -> None:

@@ -97,13 +97,16 @@ class PcscDaemon:
         self, present: bool, since_event: int | None = None, reader: str = VPCD_READER
     ) -> int:
         """Until pcscd sees a card in ``reader`` (or sees it gone); returns pcscd's event
-        count for the reader. No polling on our side: SCardGetStatusChange returns as
-        soon as pcscd's own presence poll notices.
+        count for the reader. SCardGetStatusChange returns as soon as pcscd's own
+        presence poll notices; each wait is short, and after one that saw no change the
+        state is read afresh, because under load pcscd once left a waiter unwoken for
+        10 s after logging the insertion (the driver under test had seen the card).
 
-        Pass the count returned at insertion as ``since_event`` when waiting for the
-        removal: after a card vanished mid-command, pcscd shows the reader empty at once
-        but registers the removal only at its next poll, and a card inserted before that
-        poll is never noticed at all.
+        Waiting for an insertion, pass ``event_count()`` from before it as
+        ``since_event``, so a card already gone again still counts as seen. Waiting for
+        the removal, pass the count returned at insertion: after a card vanished
+        mid-command, pcscd shows the reader empty at once but registers the removal
+        only at its next poll, and a card inserted before that poll is never noticed.
         """
         hresult, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
         _check(hresult, "SCardEstablishContext")
@@ -111,19 +114,39 @@ class PcscDaemon:
             known_state = scard.SCARD_STATE_UNAWARE
             deadline = time.monotonic() + self.timeout_s
             while True:
-                timeout_ms = max(1, int((deadline - time.monotonic()) * 1000))
-                hresult, states = scard.SCardGetStatusChange(
-                    context, timeout_ms, [(reader, known_state)]
-                )
-                if hresult == scard.SCARD_E_TIMEOUT:
+                left_ms = int((deadline - time.monotonic()) * 1000)
+                if left_ms <= 0:
                     state = "inserted" if present else "removed"
                     raise RuntimeError(f"pcscd never saw the card {state}{self._log_tail()}")
+                hresult, states = scard.SCardGetStatusChange(
+                    context, min(left_ms, 250), [(reader, known_state)]
+                )
+                if hresult == scard.SCARD_E_TIMEOUT:
+                    known_state = scard.SCARD_STATE_UNAWARE  # answered at once, as it is now
+                    continue
                 _check(hresult, "SCardGetStatusChange")
                 _, known_state, _ = states[0]
                 event = known_state >> 16
                 is_present = bool(known_state & scard.SCARD_STATE_PRESENT)
                 if is_present == present and event != since_event:
                     return event
+                if present and since_event is not None and event - since_event >= 2:
+                    # In and out again before we looked (a card that vanishes after a few
+                    # commands, read at once by the driver): pcscd did see it arrive.
+                    return since_event + 1
+        finally:
+            scard.SCardReleaseContext(context)
+
+    def event_count(self, reader: str = VPCD_READER) -> int:
+        """pcscd's count of card arrivals and departures in ``reader`` so far."""
+        hresult, context = scard.SCardEstablishContext(scard.SCARD_SCOPE_USER)
+        _check(hresult, "SCardEstablishContext")
+        try:
+            hresult, states = scard.SCardGetStatusChange(
+                context, 0, [(reader, scard.SCARD_STATE_UNAWARE)]
+            )
+            _check(hresult, "SCardGetStatusChange")
+            return states[0][1] >> 16
         finally:
             scard.SCardReleaseContext(context)
 
