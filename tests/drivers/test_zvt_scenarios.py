@@ -657,6 +657,93 @@ def test_a_refused_repeat_receipt_is_not_reported_as_nothing_booked(make_rig):
     assert_recovered_charge(rig, last, 2500, baseline)
 
 
+def test_a_sale_waits_for_a_terminal_still_finishing_a_dead_kiosks_sale(make_rig):
+    """A kiosk killed mid-sale leaves the terminal waiting for confirmations nobody
+    sends. The restarted kiosk's next sale meets 84 9C ("please wait"), which starts
+    nothing: the driver waits until the terminal is idle and sends the sale again,
+    rather than telling the resident that the payment failed."""
+    rig = make_rig(settings=SimulatorSettings(ack_wait_s=3))
+
+    def dies_at_result(point: Checkpoint, result: PaymentResult | None) -> None:
+        if point is Checkpoint.RESULT:
+            raise OSError("killed")  # so the 04 0F and what follows go unconfirmed
+
+    assert (
+        rig.driver.pay(1000, "bill-dead", lambda stage: None, dies_at_result).outcome is O.UNKNOWN
+    )
+    result, rec = rig.pay(2500, "bill-next")
+
+    # PLEASE_WAIT shows that the sale really met the busy terminal.
+    assert rec.stages == [S.CONNECTING, S.PLEASE_WAIT, *APPROVED_STAGES[1:]]
+    assert result.outcome is O.APPROVED and result.amount_cents == 2500
+    assert [sale["amount_cents"] for sale in rig.sim.ledger.sales()] == [1000, 2500]
+    assert rig.authorizations() == 2  # the refused 06 01 never reached the sale logic
+
+
+class BusyTerminal(TerminalSimulator):
+    """Answers every command with 84 9C ("please wait") while ``busy`` is set, as a
+    terminal does while it runs its own end-of-day batch."""
+
+    busy_for_commands = 0  # busy from the start, for this many commands
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.busy = threading.Event()
+        self.refusals = 0
+
+    def _handle(self, command: Apdu) -> None:
+        if self.busy.is_set() or self.refusals < self.busy_for_commands:
+            self.refusals += 1
+            self._send(messages.negative_ack(0x9C))
+            return
+        super()._handle(command)
+
+
+class BusyAtStart(BusyTerminal):
+    busy_for_commands = 3
+
+
+def test_registration_waits_for_a_terminal_that_says_please_wait(make_rig):
+    """A restarted kiosk registers while the terminal may still be finishing the sale
+    of the kiosk that died: "please wait" is not a refusal to be registered."""
+    rig = make_rig(simulator_class=BusyAtStart)  # starts the driver, so registers
+
+    assert rig.sim.refusals == 3
+    assert rig.sim.commands.count("Registration") == 4
+    assert rig.driver.status() == "idle"
+    assert rig.pay(800)[0].outcome is O.APPROVED
+
+
+def test_cancel_while_the_terminal_says_please_wait_charges_nothing(make_rig):
+    rig = make_rig(simulator_class=BusyTerminal)
+    rig.sim.busy.set()
+    rec, waiting, thread, box = _pay_until(rig, S.PLEASE_WAIT, 1200)
+    assert waiting.wait(WAIT_S)
+    rig.driver.cancel()
+    result = finish(thread, box)
+    rig.sim.busy.clear()
+
+    assert result.outcome is O.ABORTED and result.reason == "customer_abort"
+    assert rec.stages == [S.CONNECTING, S.PLEASE_WAIT, S.ABORTED]
+    assert rec.points == []  # nothing was accepted, so nothing is at stake
+    # The refused 06 01 was the only one: the cancelled sale was never sent again.
+    assert rig.authorizations() == 1 and rig.sim.ledger.sales() == []
+    # The terminal, free again, takes the next sale at once.
+    assert rig.pay(800)[0].outcome is O.APPROVED
+
+
+def test_a_terminal_that_stays_busy_declines_the_sale_as_busy(make_rig):
+    rig = make_rig(simulator_class=BusyTerminal)
+    rig.sim.busy.set()
+    result, rec = rig.pay(1200)
+
+    assert result.outcome is O.DECLINED and result.reason == "terminal_busy"
+    assert rec.stages == [S.CONNECTING, S.PLEASE_WAIT, S.DECLINED]
+    assert rec.points == []
+    assert rig.sim.refusals > 2  # the sale, then status enquiries until idle_wait_s
+    assert rig.sim.ledger.sales() == []
+
+
 # Reversal and end of day ----------------------------------------------------------
 
 

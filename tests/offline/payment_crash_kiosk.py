@@ -118,16 +118,11 @@ def child(config: dict) -> int:
         )
     )
     # The terminal may still be finishing the sale of the kiosk that was killed (it
-    # goes on without the kiosk's confirmations): registration is retried.
-    for attempt in range(1, 11):
-        try:
-            terminal.start()
-            break
-        except RuntimeError as error:
-            say("start_retry", attempt, str(error).replace(" ", "_"))
-            time.sleep(0.1)
-    else:
-        say("terminal_unavailable")
+    # goes on without the kiosk's confirmations): the driver itself waits for it.
+    try:
+        terminal.start()
+    except RuntimeError as error:
+        say("terminal_unavailable", str(error).replace(" ", "_"))
         return 3
 
     client = KillingPortal(config["url"], config["token"], read_timeout_s=5.0, retries=0)
@@ -223,7 +218,6 @@ class SoakResult:
     kills: collections.Counter = field(default_factory=collections.Counter)
     recovered: collections.Counter = field(default_factory=collections.Counter)
     reconciled: collections.Counter = field(default_factory=collections.Counter)
-    start_retries: int = 0
     # Seconds each run took, by the kill point of the run before it (None: first).
     seconds_after: dict[str | None, list[float]] = field(
         default_factory=lambda: collections.defaultdict(list)
@@ -423,8 +417,6 @@ def run_payment_soak(
                 result.recovered[words[2]] += 1
             elif words[0] == "reconciled":
                 result.reconciled.update(json.loads(" ".join(words[1:])))
-            elif words[0] == "start_retry":
-                result.start_retries += 1
     result.elapsed_s = time.monotonic() - started
     return result
 

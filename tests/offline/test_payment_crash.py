@@ -62,7 +62,6 @@ def test_killing_the_kiosk_mid_sale_never_loses_doubles_or_strands_a_charge(port
         "kills": dict(result.kills),
         "recovered": dict(result.recovered),
         "reconciled": dict(result.reconciled),
-        "start_retries": result.start_retries,
         "bills_sold": len(sales),
         "contested_bills": len(contested),
         "ledger_sales": len(books.ledger_sales),
@@ -87,7 +86,14 @@ def test_killing_the_kiosk_mid_sale_never_loses_doubles_or_strands_a_charge(port
     # The journal: nothing open, nothing needing a refund by hand.
     assert not OPEN_STATES & set(states), summary
     assert states["refund_needed"] == 0, summary
-    assert set(states) <= {"posted", "reversed", "not_charged"}, summary
+    # Every sale ended: charged and posted, charged and reversed, or never charged.
+    # (A refusal or a decline would mean the resident was turned away needlessly.)
+    unsettled = [
+        (entry["reference"], entry["state"], entry["reason"])
+        for entry in books.journal
+        if entry["state"] not in {"posted", "reversed", "not_charged"}
+    ]
+    assert not unsettled, (unsettled, summary)
     assert {entry["bill_id"] for entry in books.journal} <= set(sales)
 
     # No double charge: each bill was charged at most once on the terminal, and each

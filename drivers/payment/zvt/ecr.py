@@ -24,7 +24,7 @@ import os
 import socket
 import threading
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlparse
@@ -278,14 +278,18 @@ class ZvtTerminal(PaymentTerminalDriver):
             link.close()
 
     def _register(self) -> None:
+        command = messages.registration(self.settings.password, self.settings.currency)
+        deadline = time.monotonic() + self.settings.idle_wait_s
         try:
-            reply = self._command(
-                messages.registration(self.settings.password, self.settings.currency)
-            )
-            if reply.cls == 0x84:
-                # An unregistered terminal must not be used: close it, like a failure.
-                self._drop_link()
-                raise RuntimeError(f"registration refused: {result_text(reply.ins)}")
+            while (reply := self._command(command)).cls == 0x84:
+                if reply.ins != BUSY_CODE or time.monotonic() > deadline:
+                    # An unregistered terminal must not be used: close it, like a failure.
+                    self._drop_link()
+                    raise RuntimeError(f"registration refused: {result_text(reply.ins)}")
+                # Still finishing something, such as the sale of a kiosk that died
+                # (a kiosk restarting): registering is harmless to repeat.
+                log.info("registration: the terminal says please wait")
+                time.sleep(self.settings.timeouts.poll_s * 4)
             completion = self._await_end()
         except (LinkError, TerminalSilent, ApduError) as error:
             self._drop_link()
@@ -324,9 +328,13 @@ class ZvtTerminal(PaymentTerminalDriver):
             if message.apdu.command in ((0x06, 0x0F), (0x06, 0x1E)):
                 return message
 
-    def _wait_until_idle(self) -> None:
+    def _wait_until_idle(self, stop: Callable[[], bool] | None = None) -> bool:
+        """Poll the terminal's status until it is ready (True), or ``stop`` says to
+        give up (False). Raises RuntimeError if it stays busy past ``idle_wait_s``."""
         deadline = time.monotonic() + self.settings.idle_wait_s
         while True:
+            if stop is not None and stop():
+                return False
             try:
                 reply = self._command(messages.status_enquiry(self.settings.password))
                 end = self._await_end() if reply.cls == 0x80 else None
@@ -344,7 +352,7 @@ class ZvtTerminal(PaymentTerminalDriver):
                 continue
             status = _terminal_status(reply, end)
             if status == STATUS_READY:
-                return
+                return True
             if status == STATUS_NOT_REGISTERED:
                 self._register()  # it rebooted, and forgot us
                 continue
@@ -369,6 +377,25 @@ class ZvtTerminal(PaymentTerminalDriver):
                 reply = self._command(command)
             except (LinkError, TerminalSilent, ApduError, RuntimeError) as error:
                 log.warning("%s after registering again: %s; outcome unknown", command.name, error)
+                return op.unknown(NO_CONNECTION)
+        if reply.cls == 0x84 and reply.ins == BUSY_CODE:
+            # "Please wait": the terminal is finishing something else, most often a
+            # sale whose kiosk died before confirming its messages, and started
+            # nothing of ours. A resident would only be told to try again, so wait.
+            log.info("%s: the terminal says please wait; waiting until it is idle", command.name)
+            op.stage(PaymentStage.PLEASE_WAIT)
+            try:
+                if not self._wait_until_idle(stop=self._cancel.is_set if cancellable else None):
+                    log.info("%s: cancelled while the terminal was busy", command.name)
+                    return op.cancelled_before_start()
+            except RuntimeError as error:
+                log.warning("%s: %s", command.name, error)
+                return op.refused(BUSY_CODE)
+            try:
+                reply = self._command(command)
+            except (LinkError, TerminalSilent, ApduError) as error:
+                log.warning("%s: no acknowledgement (%s); outcome unknown", command.name, error)
+                self._drop_link_if_broken(error)
                 return op.unknown(NO_CONNECTION)
         if reply.cls == 0x84:
             log.warning("%s refused by the terminal: %s", command.name, result_text(reply.ins))
@@ -523,6 +550,14 @@ class _Operation:
             PaymentOutcome.DECLINED, self.amount_cents, self.reference, reason=reason
         )
         self.stage(PaymentStage.DECLINED)
+        return result
+
+    def cancelled_before_start(self) -> PaymentResult:
+        reason = result_reason(ABORT_CODE_CUSTOMER)
+        result = PaymentResult(
+            PaymentOutcome.ABORTED, self.amount_cents, self.reference, reason=reason
+        )
+        self.stage(PaymentStage.ABORTED)
         return result
 
     def add_lines(self, message: Parsed) -> None:
