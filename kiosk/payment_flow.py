@@ -40,6 +40,7 @@ PAYMENT_SCREENS = frozenset({PAY_CONFIRM, PAYING, PAY_OUTCOME})
 _CANCELLABLE = frozenset(
     {
         PaymentStage.CONNECTING,
+        PaymentStage.TERMINAL_BUSY,
         PaymentStage.INSERT_CARD,
         PaymentStage.ENTER_PIN,
         PaymentStage.WRONG_PIN,

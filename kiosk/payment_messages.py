@@ -9,6 +9,7 @@ from kiosk.i18n import N_
 
 STAGE_MESSAGES = {
     PaymentStage.CONNECTING: N_("Getting the card terminal ready…"),
+    PaymentStage.TERMINAL_BUSY: N_("Getting the card terminal ready…"),
     PaymentStage.INSERT_CARD: N_("Insert, tap or swipe your card on the card terminal."),
     PaymentStage.ENTER_PIN: N_("Enter your PIN on the card terminal, then press the green key."),
     PaymentStage.WRONG_PIN: N_("The PIN was not right. Please enter it again."),

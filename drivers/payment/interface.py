@@ -39,6 +39,8 @@ class PaymentStage(enum.Enum):
     """What the resident should see now; each has a sentence in kiosk/payment_messages."""
 
     CONNECTING = "connecting"
+    # The terminal answered "please wait" before taking the sale: nothing started yet.
+    TERMINAL_BUSY = "terminal_busy"
     INSERT_CARD = "insert_card"
     ENTER_PIN = "enter_pin"
     WRONG_PIN = "wrong_pin"

@@ -14,6 +14,7 @@ import uuid
 import pytest
 
 from drivers.card.interface import CardRemoved
+from drivers.payment.interface import PaymentOutcome, PaymentResult, PaymentStage
 from drivers.payment.simulator import SimulatedTerminal
 from kiosk.config import load_config
 from kiosk.flows.pay_bill import PAY_AMOUNT
@@ -506,45 +507,123 @@ class TerminalStillGettingReady(SimulatedTerminal):
         return super().pay(*args, **kwargs)
 
 
-def test_a_cancel_while_the_terminal_is_getting_ready_still_stops_the_sale(tmp_path, clock):
-    ui_thread: queue.Queue = queue.Queue()  # what Kivy's Clock is in the app
-    db = open_database(tmp_path / "kiosk.db")
-    # As in kiosk.runtime: the desk, on worker threads, has a connection of its own.
-    payment_db = open_database(tmp_path / "kiosk.db", shared=True)
-    cipher = PayloadCipher(os.urandom(32))
-    journal = PaymentJournal(payment_db, cipher)
+class ThreadedKiosk:
+    """A model whose payments run on a worker thread, as in the app: ``run_ui`` plays
+    Kivy's Clock, running what the workers hand back until the sale has ended."""
+
+    def __init__(self, tmp_path, clock, terminal):
+        self.ui_thread: queue.Queue = queue.Queue()
+        self.db = open_database(tmp_path / "kiosk.db")
+        # As in kiosk.runtime: the desk, on worker threads, has a connection of its own.
+        self.payment_db = open_database(tmp_path / "kiosk.db", shared=True)
+        cipher = PayloadCipher(os.urandom(32))
+        self.journal = PaymentJournal(self.payment_db, cipher)
+        terminal.start()
+        desk = PaymentDesk(
+            self.journal,
+            Outbox(self.payment_db, cipher),
+            lambda: terminal,
+            alerts=Alerts(self.payment_db),
+        )
+        self.model = KioskModel(
+            load_config(None, demo=True),
+            speaker=SilentSpeaker(),
+            cache=Cache(self.db, cipher),
+            outbox=Outbox(self.db, cipher),
+            alerts=Alerts(self.db),
+            payment_desk=desk,
+            clock=clock,
+            background=run_in_thread(self.ui_thread.put),
+            call_soon=self.ui_thread.put,
+        )
+        self.model.start_session()
+
+    def pay(self, amount_cents: int) -> None:
+        line = OrderLine("bill", "b-1", "B-1", "A fee", amount_cents)
+        self.model.start_order_payment([line], lambda order: None)
+        self.model.start_payment()
+
+    def run_ui_until_paid(self) -> None:
+        while self.model.screen == PAYING:
+            self.ui_thread.get(timeout=30)()
+
+    def close(self) -> None:
+        self.payment_db.close()
+        self.db.close()
+
+
+@pytest.fixture
+def threaded_kiosk(tmp_path, clock):
+    kiosks: list[ThreadedKiosk] = []
+
+    def make(terminal) -> ThreadedKiosk:
+        kiosks.append(ThreadedKiosk(tmp_path, clock, terminal))
+        return kiosks[-1]
+
+    yield make
+    for kiosk in kiosks:
+        kiosk.close()
+
+
+def test_a_cancel_while_the_terminal_is_getting_ready_still_stops_the_sale(threaded_kiosk):
     terminal = TerminalStillGettingReady()
-    terminal.start()
-    desk = PaymentDesk(
-        journal, Outbox(payment_db, cipher), lambda: terminal, alerts=Alerts(payment_db)
-    )
-    model = KioskModel(
-        load_config(None, demo=True),
-        speaker=SilentSpeaker(),
-        cache=Cache(db, cipher),
-        outbox=Outbox(db, cipher),
-        alerts=Alerts(db),
-        payment_desk=desk,
-        clock=clock,
-        background=run_in_thread(ui_thread.put),
-        call_soon=ui_thread.put,
-    )
-    model.start_session()
-    model.start_order_payment([OrderLine("bill", "b-1", "B-1", "A fee", 1_500)], lambda o: None)
-    model.start_payment()
+    kiosk = threaded_kiosk(terminal)
+    model = kiosk.model
+    kiosk.pay(1_500)
     assert model.payment_stage_text() == "Getting the card terminal ready…"
 
     assert model.can_cancel_payment()
     model.cancel_payment()  # the terminal has no sale yet: this cancel alone is lost
     assert model.payment_stage_text() == "Cancelling…"
     terminal.ready.set()
-    while model.screen == PAYING:
-        ui_thread.get(timeout=30)()
+    kiosk.run_ui_until_paid()
 
     assert model.screen == PAY_OUTCOME
     assert model.payment_outcome_title() == "Payment cancelled"
-    (entry,) = journal.entries()
+    (entry,) = kiosk.journal.entries()
     assert entry.state == journal_states.ABORTED
     assert terminal.end_of_day()["total_cents"] == 0
-    payment_db.close()
-    db.close()
+
+
+class TerminalFinishingSomethingElse(SimulatedTerminal):
+    """Says "please wait" (TERMINAL_BUSY) before taking the sale, and waits until it
+    is free or the kiosk cancels, as the ZVT driver does on 84 9C."""
+
+    def __init__(self):
+        super().__init__(step_delay_s=0.05)
+        self.free = threading.Event()
+        self.cancelled = threading.Event()
+
+    def cancel(self) -> None:
+        self.cancelled.set()
+        super().cancel()
+
+    def pay(self, amount_cents, reference, on_stage, on_checkpoint=None):
+        on_stage(PaymentStage.TERMINAL_BUSY)
+        while not self.free.wait(0.01):
+            if self.cancelled.is_set():
+                on_stage(PaymentStage.ABORTED)
+                return PaymentResult(
+                    PaymentOutcome.ABORTED, amount_cents, reference, reason="customer_abort"
+                )
+        return super().pay(amount_cents, reference, on_stage, on_checkpoint)
+
+
+def test_the_resident_can_cancel_while_the_terminal_says_please_wait(threaded_kiosk):
+    terminal = TerminalFinishingSomethingElse()
+    kiosk = threaded_kiosk(terminal)
+    model = kiosk.model
+    kiosk.pay(2_000)
+    while model.payment_stage is not PaymentStage.TERMINAL_BUSY:
+        kiosk.ui_thread.get(timeout=30)()
+
+    assert model.payment_stage_text() == "Getting the card terminal ready…"
+    assert model.can_cancel_payment()
+    model.cancel_payment()
+    kiosk.run_ui_until_paid()
+
+    assert terminal.cancelled.is_set()
+    assert model.payment_outcome_title() == "Payment cancelled"
+    (entry,) = kiosk.journal.entries()
+    assert entry.state == journal_states.ABORTED
+    assert terminal.end_of_day()["total_cents"] == 0

@@ -673,8 +673,8 @@ def test_a_sale_waits_for_a_terminal_still_finishing_a_dead_kiosks_sale(make_rig
     )
     result, rec = rig.pay(2500, "bill-next")
 
-    # PLEASE_WAIT shows that the sale really met the busy terminal.
-    assert rec.stages == [S.CONNECTING, S.PLEASE_WAIT, *APPROVED_STAGES[1:]]
+    # TERMINAL_BUSY shows that the sale really met the busy terminal.
+    assert rec.stages == [S.CONNECTING, S.TERMINAL_BUSY, *APPROVED_STAGES[1:]]
     assert result.outcome is O.APPROVED and result.amount_cents == 2500
     assert [sale["amount_cents"] for sale in rig.sim.ledger.sales()] == [1000, 2500]
     assert rig.authorizations() == 2  # the refused 06 01 never reached the sale logic
@@ -717,14 +717,14 @@ def test_registration_waits_for_a_terminal_that_says_please_wait(make_rig):
 def test_cancel_while_the_terminal_says_please_wait_charges_nothing(make_rig):
     rig = make_rig(simulator_class=BusyTerminal)
     rig.sim.busy.set()
-    rec, waiting, thread, box = _pay_until(rig, S.PLEASE_WAIT, 1200)
+    rec, waiting, thread, box = _pay_until(rig, S.TERMINAL_BUSY, 1200)
     assert waiting.wait(WAIT_S)
     rig.driver.cancel()
     result = finish(thread, box)
     rig.sim.busy.clear()
 
     assert result.outcome is O.ABORTED and result.reason == "customer_abort"
-    assert rec.stages == [S.CONNECTING, S.PLEASE_WAIT, S.ABORTED]
+    assert rec.stages == [S.CONNECTING, S.TERMINAL_BUSY, S.ABORTED]
     assert rec.points == []  # nothing was accepted, so nothing is at stake
     # The refused 06 01 was the only one: the cancelled sale was never sent again.
     assert rig.authorizations() == 1 and rig.sim.ledger.sales() == []
@@ -738,7 +738,7 @@ def test_a_terminal_that_stays_busy_declines_the_sale_as_busy(make_rig):
     result, rec = rig.pay(1200)
 
     assert result.outcome is O.DECLINED and result.reason == "terminal_busy"
-    assert rec.stages == [S.CONNECTING, S.PLEASE_WAIT, S.DECLINED]
+    assert rec.stages == [S.CONNECTING, S.TERMINAL_BUSY, S.DECLINED]
     assert rec.points == []
     assert rig.sim.refusals > 2  # the sale, then status enquiries until idle_wait_s
     assert rig.sim.ledger.sales() == []

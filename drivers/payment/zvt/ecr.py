@@ -383,7 +383,7 @@ class ZvtTerminal(PaymentTerminalDriver):
             # sale whose kiosk died before confirming its messages, and started
             # nothing of ours. A resident would only be told to try again, so wait.
             log.info("%s: the terminal says please wait; waiting until it is idle", command.name)
-            op.stage(PaymentStage.PLEASE_WAIT)
+            op.stage(PaymentStage.TERMINAL_BUSY)
             try:
                 if not self._wait_until_idle(stop=self._cancel.is_set if cancellable else None):
                     log.info("%s: cancelled while the terminal was busy", command.name)
