@@ -7,6 +7,7 @@ import pytest
 from offline.crypto import PayloadCipher, load_or_create_key
 from offline.db import open_database
 from offline.outbox import Outbox
+from portal.server import start_portal
 
 
 @pytest.fixture
@@ -29,3 +30,11 @@ def db(db_path):
 @pytest.fixture
 def outbox(db, cipher):
     return Outbox(db, cipher)
+
+
+@pytest.fixture
+def server(tmp_path):
+    """A fresh reference portal of the test's own, whose faults can be armed."""
+    server = start_portal(tmp_path / "portal.db", seed_demo=True, enable_faults=True)
+    yield server
+    server.stop()

@@ -1,6 +1,12 @@
 """Helpers shared by the offline queue's tests."""
 
+import requests
+
 from offline.outbox import Outbox
+from offline.sync import SyncSettings
+
+# Retries in milliseconds, so a test of backoff and faults takes no time to speak of.
+FAST = SyncSettings(batch_size=50, backoff_base_s=0.01, backoff_max_s=0.05, health_interval_s=1)
 
 
 def enqueue(outbox: Outbox, kind: str = "survey_response", payload=None, **options):
@@ -24,3 +30,8 @@ def add_bills(store, prefix: str, count: int, balance_cents: int, *, partial: bo
             allows_partial=partial,
         )
     return ids
+
+
+def fault(server, **spec):
+    """Arm one of the reference portal's faults (see portal/faults.py)."""
+    requests.post(f"{server.url}/_faults", json=spec, timeout=5).raise_for_status()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import uuid
 
 import pytest
-import requests
+from outbox_testkit import FAST, enqueue, fault
 
 from kiosk.config import load_config, parse_config, separate_open311
 from kiosk.open311_client import Open311Client
@@ -18,10 +18,7 @@ from kiosk.portal_client import PortalClient
 from offline.crypto import PayloadCipher, load_or_create_key
 from offline.db import open_database
 from offline.outbox import NEEDS_ATTENTION, PENDING, SENT, Outbox
-from offline.sync import SyncSettings, SyncWorker
-from portal.server import start_portal
-
-FAST = SyncSettings(batch_size=50, backoff_base_s=0.01, backoff_max_s=0.05, health_interval_s=1)
+from offline.sync import SyncWorker
 
 
 def report(**changes) -> dict:
@@ -36,13 +33,6 @@ def report(**changes) -> dict:
         "locale": "en",
         **changes,
     }
-
-
-@pytest.fixture
-def server(tmp_path):
-    server = start_portal(tmp_path / "portal.db", seed_demo=True, enable_faults=True)
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -64,15 +54,6 @@ def kiosk(tmp_path, server):
     client.close()
 
 
-def queue(outbox, kind, payload):
-    with outbox.transaction():
-        return outbox.enqueue(kind, payload)
-
-
-def fault(server, **spec):
-    requests.post(f"{server.url}/_faults", json=spec, timeout=5).raise_for_status()
-
-
 def sync_items(server) -> int:
     return server.app.state.sync_stats.snapshot()["items"]
 
@@ -87,8 +68,8 @@ def requests_for(server, payload: dict) -> list:
 def test_a_report_goes_by_open311_post_and_other_items_by_the_batch(kiosk, server):
     outbox, worker = kiosk
     payload = report()
-    queued = queue(outbox, "service_request", payload)
-    survey = queue(outbox, "survey_response", {"survey_id": "kiosk", "answers": {"q": "yes"}})
+    queued = enqueue(outbox, "service_request", payload)
+    survey = enqueue(outbox, "survey_response", {"survey_id": "kiosk", "answers": {"q": "yes"}})
 
     assert worker.drain()
 
@@ -112,7 +93,7 @@ def test_a_resend_after_a_lost_answer_makes_no_second_request(kiosk, server):
     # The portal makes the request, then the connection drops before the answer is out.
     fault(server, path_prefix="/open311/v2/requests.json", drop="after")
     payload = report()
-    queued = queue(outbox, "service_request", payload)
+    queued = enqueue(outbox, "service_request", payload)
 
     worker.run_once()
     assert outbox.find(queued.reference).state == PENDING
@@ -128,9 +109,9 @@ def test_a_resend_after_a_lost_answer_makes_no_second_request(kiosk, server):
 def test_a_refused_report_needs_attention_with_the_citys_words(kiosk, server):
     outbox, worker = kiosk
     no_size_payload = report(attributes={})
-    no_size = queue(outbox, "service_request", no_size_payload)
-    unknown = queue(outbox, "service_request", report(service_code="no_such_thing"))
-    fine = queue(outbox, "service_request", report())
+    no_size = enqueue(outbox, "service_request", no_size_payload)
+    unknown = enqueue(outbox, "service_request", report(service_code="no_such_thing"))
+    fine = enqueue(outbox, "service_request", report())
 
     assert worker.drain()
 
@@ -148,7 +129,7 @@ def test_no_answer_or_a_busy_city_means_later_never_twice(kiosk, server, spec):
     outbox, worker = kiosk
     fault(server, path_prefix="/open311/v2/requests.json", count=2, **spec)
     payload = report()
-    queued = queue(outbox, "service_request", payload)
+    queued = enqueue(outbox, "service_request", payload)
 
     assert worker.drain()
 
@@ -173,7 +154,7 @@ def test_a_citys_own_endpoint_gets_its_api_key_and_never_the_device_token(tmp_pa
     worker = SyncWorker(lambda: Outbox(open_database(path), cipher), client, FAST, open311=city)
     try:
         payload = report()
-        queued = queue(outbox, "service_request", payload)
+        queued = enqueue(outbox, "service_request", payload)
         worker.run_once()
 
         if signed:

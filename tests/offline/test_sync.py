@@ -5,8 +5,7 @@ from __future__ import annotations
 import random
 
 import pytest
-import requests
-from outbox_testkit import add_bills
+from outbox_testkit import FAST, add_bills, enqueue, fault
 
 from kiosk.portal_client import PortalClient
 from offline.crypto import PayloadCipher, load_or_create_key
@@ -14,15 +13,6 @@ from offline.db import open_database
 from offline.outbox import CONFLICT, NEEDS_ATTENTION, PENDING, SENT, Outbox
 from offline.sync import SyncSettings, SyncWorker, backoff_delay
 from portal.server import start_portal
-
-FAST = SyncSettings(batch_size=50, backoff_base_s=0.01, backoff_max_s=0.05, health_interval_s=1)
-
-
-@pytest.fixture
-def server(tmp_path):
-    server = start_portal(tmp_path / "portal.db", seed_demo=True, enable_faults=True)
-    yield server
-    server.stop()
 
 
 @pytest.fixture
@@ -56,20 +46,11 @@ def payment(bill_id, amount, reference="sync-test"):
     }
 
 
-def queue(outbox, kind, payload, **options):
-    with outbox.transaction():
-        return outbox.enqueue(kind, payload, **options)
-
-
-def fault(server, **spec):
-    requests.post(f"{server.url}/_faults", json=spec, timeout=5).raise_for_status()
-
-
 def test_drain_delivers_every_kind_and_keeps_the_portals_reference(kiosk, server):
     outbox, worker, statuses = kiosk
     bill = new_bill(server)
-    paid = queue(outbox, "payment", payment(bill, 2500), order_key=f"bill:{bill}")
-    report = queue(
+    paid = enqueue(outbox, "payment", payment(bill, 2500), order_key=f"bill:{bill}")
+    report = enqueue(
         outbox,
         "service_request",
         {
@@ -80,7 +61,7 @@ def test_drain_delivers_every_kind_and_keeps_the_portals_reference(kiosk, server
             "description": "Deep hole by the library",
         },
     )
-    answer = queue(outbox, "survey_response", {"survey_id": "kiosk", "answers": {"ease": "easy"}})
+    answer = enqueue(outbox, "survey_response", {"survey_id": "kiosk", "answers": {"ease": "easy"}})
 
     assert worker.drain()
 
@@ -96,7 +77,7 @@ def test_items_of_one_bill_arrive_in_the_order_they_were_made(kiosk, server):
     outbox, worker, _ = kiosk
     bill = new_bill(server, balance=300, partial=True)
     for n in range(3):
-        queue(outbox, "payment", payment(bill, 100, f"order-{n}"), order_key=f"bill:{bill}")
+        enqueue(outbox, "payment", payment(bill, 100, f"order-{n}"), order_key=f"bill:{bill}")
 
     assert worker.drain()
 
@@ -110,8 +91,8 @@ def test_items_of_one_bill_arrive_in_the_order_they_were_made(kiosk, server):
 def test_a_rejected_item_needs_attention_with_the_portals_reason(kiosk, server):
     outbox, worker, _ = kiosk
     bill = new_bill(server, balance=1000, partial=False)
-    wrong = queue(outbox, "payment", payment(bill, 400))
-    fine = queue(outbox, "survey_response", {"survey_id": "kiosk", "answers": {"q": "yes"}})
+    wrong = enqueue(outbox, "payment", payment(bill, 400))
+    fine = enqueue(outbox, "survey_response", {"survey_id": "kiosk", "answers": {"q": "yes"}})
 
     worker.drain()
 
@@ -127,7 +108,7 @@ def test_an_idempotency_conflict_is_flagged_and_never_resent(kiosk, server):
     bill = new_bill(server)
     client = PortalClient(server.url, server.token, retries=0)
     client.create_payment(payment(bill, 100), idempotency_key="shared-key")
-    queue(outbox, "payment", payment(bill, 999), idempotency_key="shared-key")
+    enqueue(outbox, "payment", payment(bill, 999), idempotency_key="shared-key")
 
     worker.drain()
     worker.run_once()
@@ -141,7 +122,7 @@ def test_an_idempotency_conflict_is_flagged_and_never_resent(kiosk, server):
 def test_a_lost_answer_is_resent_and_absorbed_by_idempotency(kiosk, server):
     outbox, worker, _ = kiosk
     bill = new_bill(server)
-    queued = queue(outbox, "payment", payment(bill, 700))
+    queued = enqueue(outbox, "payment", payment(bill, 700))
     fault(server, path_prefix="/api/v1/sync/batch", drop="after")
 
     worker.run_once()  # the portal posts the payment, the answer never arrives
@@ -157,7 +138,7 @@ def test_a_lost_answer_is_resent_and_absorbed_by_idempotency(kiosk, server):
 
 def test_503_with_retry_after_is_honoured_and_shown_offline(kiosk, server):
     outbox, worker, statuses = kiosk
-    queue(outbox, "survey_response", {"survey_id": "kiosk", "answers": {"q": "no"}})
+    enqueue(outbox, "survey_response", {"survey_id": "kiosk", "answers": {"q": "no"}})
     fault(server, path_prefix="/api/v1/sync/batch", status=503, retry_after_s=30)
 
     delay = worker.run_once()
@@ -175,7 +156,7 @@ def test_retry_after_sets_the_wait_when_below_the_ceiling(tmp_path, server):
     cipher = PayloadCipher(load_or_create_key(tmp_path / "k"))
     path = tmp_path / "slow.db"
     outbox = Outbox(open_database(path), cipher)
-    queue(outbox, "survey_response", {"survey_id": "kiosk", "answers": {"q": "no"}})
+    enqueue(outbox, "survey_response", {"survey_id": "kiosk", "answers": {"q": "no"}})
     client = PortalClient(server.url, server.token, retries=0)
     patient = SyncSettings(backoff_base_s=0.01, backoff_max_s=600)
     worker = SyncWorker(lambda: Outbox(open_database(path), cipher), client, patient)
@@ -187,9 +168,10 @@ def test_retry_after_sets_the_wait_when_below_the_ceiling(tmp_path, server):
 def test_a_malformed_batch_is_split_so_one_bad_item_cannot_block_the_rest(kiosk, server):
     outbox, worker, _ = kiosk
     good = [
-        queue(outbox, "survey_response", {"survey_id": "k", "answers": {"n": n}}) for n in range(3)
+        enqueue(outbox, "survey_response", {"survey_id": "k", "answers": {"n": n}})
+        for n in range(3)
     ]
-    bad = queue(
+    bad = enqueue(
         outbox,
         "survey_response",
         {"survey_id": "k", "answers": {"n": 9}},
@@ -206,7 +188,7 @@ def test_an_unreadable_item_is_parked_not_sent(kiosk, server, tmp_path):
     outbox, worker, _ = kiosk
     other = PayloadCipher(load_or_create_key(tmp_path / "other.key"))
     foreign = Outbox(open_database(tmp_path / "kiosk.db"), other)
-    item = queue(foreign, "survey_response", {"survey_id": "k", "answers": {"n": 1}})
+    item = enqueue(foreign, "survey_response", {"survey_id": "k", "answers": {"n": 1}})
     foreign.close()
 
     worker.drain()
@@ -218,7 +200,7 @@ def test_an_unreadable_item_is_parked_not_sent(kiosk, server, tmp_path):
 def test_a_new_worker_resumes_where_a_stopped_one_left_off(kiosk, server, tmp_path):
     outbox, worker, _ = kiosk
     for n in range(120):
-        queue(outbox, "survey_response", {"survey_id": "k", "answers": {"n": n}})
+        enqueue(outbox, "survey_response", {"survey_id": "k", "answers": {"n": n}})
     worker.run_once()  # one batch of 50, then the kiosk "restarts"
     assert outbox.counts()[SENT] == 50
 
@@ -242,7 +224,7 @@ def test_offline_then_back_online(tmp_path):
 
     cipher = PayloadCipher(load_or_create_key(tmp_path / "k"))
     outbox = Outbox(open_database(tmp_path / "kiosk.db"), cipher)
-    queued = queue(outbox, "survey_response", {"survey_id": "k", "answers": {"q": 1}})
+    queued = enqueue(outbox, "survey_response", {"survey_id": "k", "answers": {"q": 1}})
     statuses = []
     client = PortalClient(first.url, token, retries=0, connect_timeout_s=0.5)
     worker = SyncWorker(
