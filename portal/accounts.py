@@ -23,6 +23,7 @@ from portal.errors import ApiError
 from portal.models import ID_HASH_PATTERN
 from portal.receipt_deliveries import EMAIL_PATTERN, PHONE_PATTERN
 from portal.status_history import ACCOUNT, record_status
+from portal.store import linked_account
 from portal.timeutil import to_iso, utc_now
 
 # What the kiosk prints: no 0/O, 1/I/L or U/V look-alikes; grouped with one hyphen.
@@ -88,11 +89,7 @@ def create_account(
     """Opens the account on an open transaction and answers with what was stored; an
     ApiError, before any write, when this card already has an account."""
     id_hash = request.id_hash.lower()
-    linked = conn.execute(
-        "SELECT 1 FROM identity_links WHERE profile = ? AND id_hash = ?",
-        (request.profile, id_hash),
-    ).fetchone()
-    if linked is not None:
+    if linked_account(conn, request.profile, id_hash) is not None:
         raise ApiError(409, "account_exists", "An account is already linked to this card.")
     sequence = conn.execute("SELECT count(*) + 1 FROM ecitizen_accounts").fetchone()[0]
     account = f"EC-{sequence:06d}"

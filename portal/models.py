@@ -90,6 +90,8 @@ ID_HASH_PATTERN = r"^[0-9a-fA-F]{64}$"
 class IdentityLookup(BaseModel):
     """A card identity as the kiosk sends it: never the raw identifier."""
 
+    model_config = ConfigDict(extra="forbid")
+
     profile: str
     id_hash: str = Field(pattern=ID_HASH_PATTERN)
 

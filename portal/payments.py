@@ -35,6 +35,7 @@ from portal.idempotency import (
 )
 from portal.models import Allocation, Payment, PaymentRecord, PaymentRequest
 from portal.permits import permit_fee_line
+from portal.status_history import PAYMENT, record_status
 from portal.timeutil import to_iso, utc_now
 
 MAX_PLAIN_PAN_DIGITS = 4
@@ -213,6 +214,7 @@ def apply_payment(
             for position, line in enumerate(applied)
         ],  # fmt: skip
     )
+    record_status(conn, PAYMENT, payment_id, created["status"], created["created_at"])
     outcome = Outcome(201, json.dumps(created), replayed=False)
     remember(conn, device_id, key, digest, outcome, created["created_at"])
     return outcome

@@ -22,8 +22,8 @@ from pydantic import BaseModel, ConfigDict, Field, StrictInt
 from portal.api import AUTH_ERRORS, _check_profile, documented_error, store_of
 from portal.auth import require_device
 from portal.errors import ApiError
-from portal.models import ID_HASH_PATTERN, Allocation
-from portal.store import PortalStore
+from portal.models import ID_HASH_PATTERN, Allocation, IdentityLookup
+from portal.store import PortalStore, linked_account
 from portal.timeutil import to_iso, utc_now
 
 router = APIRouter(
@@ -49,13 +49,6 @@ class PermitApplication(BaseModel):
     id_hash: Annotated[str, Field(pattern=ID_HASH_PATTERN)] | None = None
     fee_cents: Annotated[StrictInt, Field(ge=0)]
     locale: Annotated[str, Field(max_length=16)] | None = None
-
-
-class IdentityQuery(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-    profile: str
-    id_hash: Annotated[str, Field(pattern=ID_HASH_PATTERN)]
 
 
 # -- storage -------------------------------------------------------------------
@@ -99,8 +92,7 @@ def list_forms(request: Request) -> dict[str, Any]:
 
 @router.get("/forms/{form_id}", responses={404: documented_error("No such form")})
 def get_form(request: Request, form_id: str) -> dict[str, Any]:
-    store = store_of(request)
-    with store.transaction() as conn:
+    with store_of(request).reading() as conn:
         form = _form(conn, form_id)
     if form is None:
         raise ApiError(404, "form_not_found", "No permit or licence form has this id.")
@@ -108,16 +100,14 @@ def get_form(request: Request, form_id: str) -> dict[str, Any]:
 
 
 @router.post("/mine")
-def permits_of_resident(request: Request, query: IdentityQuery) -> dict[str, Any]:
+def permits_of_resident(request: Request, query: IdentityLookup) -> dict[str, Any]:
     """POST, not GET: the identity hash stays out of URLs and access logs."""
     _check_profile(query.profile)
-    rows = store_of(request).query(
-        "SELECT resident_permits.* FROM resident_permits JOIN identity_links"
-        " ON identity_links.account = resident_permits.account"
-        " WHERE identity_links.profile = ? AND identity_links.id_hash = ?"
-        " ORDER BY expires",
-        (query.profile, query.id_hash.lower()),
-    )
+    with store_of(request).reading() as conn:
+        rows = conn.execute(
+            "SELECT * FROM resident_permits WHERE account = ? ORDER BY expires",
+            (linked_account(conn, query.profile, query.id_hash),),
+        ).fetchall()
     return {
         "permits": [
             {
@@ -203,11 +193,12 @@ def _fee(conn: sqlite3.Connection, form: dict[str, Any], application: PermitAppl
         if not form["renewable"]:
             raise ApiError(422, "not_renewable", "This permit cannot be renewed.")
         # Only the holder renews: the permit must belong to the card's account.
+        holder = None
+        if application.profile and application.id_hash:
+            holder = linked_account(conn, application.profile, application.id_hash)
         held = conn.execute(
-            "SELECT form_id FROM resident_permits JOIN identity_links"
-            " ON identity_links.account = resident_permits.account"
-            " WHERE permit_number = ? AND profile = ? AND id_hash = ?",
-            (application.renewal_of, application.profile, (application.id_hash or "").lower()),
+            "SELECT form_id FROM resident_permits WHERE permit_number = ? AND account = ?",
+            (application.renewal_of, holder),
         ).fetchone()
         if held is None or held["form_id"] != form["form_id"]:
             raise ApiError(

@@ -3,6 +3,8 @@
 Kept as a Python string rather than a .sql file so it ships without package-data setup.
 """
 
+import sqlite3
+
 SCHEMA = """
 -- Money is integer cents; timestamps are ISO 8601 UTC text, so they sort as text.
 CREATE TABLE IF NOT EXISTS meta (
@@ -253,7 +255,17 @@ CREATE TABLE IF NOT EXISTS kiosk_references (
     reference TEXT NOT NULL,
     device_id TEXT NOT NULL,
     idempotency_key TEXT NOT NULL,
-    kind TEXT NOT NULL,
     PRIMARY KEY (reference, device_id)
 );
 """
+
+# Columns earlier portals made that SCHEMA no longer has, as (table, column).
+DROPPED_COLUMNS = (("kiosk_references", "kind"),)
+
+
+def create_or_upgrade(conn: sqlite3.Connection) -> None:
+    """Makes a new database, or brings one an earlier portal made up to SCHEMA."""
+    conn.executescript(SCHEMA)
+    for table, column in DROPPED_COLUMNS:
+        if column in {row[1] for row in conn.execute(f"PRAGMA table_info({table})")}:
+            conn.execute(f"ALTER TABLE {table} DROP COLUMN {column}")

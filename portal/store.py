@@ -17,7 +17,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from portal.schema import SCHEMA
+from portal.schema import create_or_upgrade
 from portal.timeutil import to_iso, utc_now
 
 
@@ -40,6 +40,16 @@ def bill_from_row(row: sqlite3.Row) -> dict[str, Any]:
     }
 
 
+def linked_account(conn: sqlite3.Connection, profile: str, id_hash: str) -> str | None:
+    """The account the card with this profile and identity hash is linked to, if any.
+    Callers pass it straight to ``column = ?``: None, an unknown card, matches no row."""
+    row = conn.execute(
+        "SELECT account FROM identity_links WHERE profile = ? AND id_hash = ?",
+        (profile, id_hash.lower()),
+    ).fetchone()
+    return row["account"] if row else None
+
+
 class PortalStore:
     def __init__(self, db_path: str | Path) -> None:
         self.path = str(db_path)
@@ -50,10 +60,11 @@ class PortalStore:
         self._conn.row_factory = sqlite3.Row
         self._lock = threading.RLock()
         self._depth = 0
+        self._writing = False
         with self._lock:
             self._conn.execute("PRAGMA journal_mode=WAL")
             self._conn.execute("PRAGMA foreign_keys=ON")
-            self._conn.executescript(SCHEMA)
+            create_or_upgrade(self._conn)
 
     def close(self) -> None:
         with self._lock:
@@ -67,20 +78,35 @@ class PortalStore:
         methods atomic by wrapping them in one ``with store.transaction():``.
         """
         with self._lock:
-            outermost = self._depth == 0
-            if outermost:
-                self._conn.execute("BEGIN IMMEDIATE")
-            self._depth += 1
-            try:
-                yield self._conn
-            except BaseException:
-                self._depth -= 1
-                if outermost:
-                    self._conn.execute("ROLLBACK")
-                raise
+            if self._depth and not self._writing:
+                raise RuntimeError("store.transaction() cannot join store.reading()")
+            with self._joined(writing=True) as conn:
+                yield conn
+
+    @contextmanager
+    def reading(self) -> Iterator[sqlite3.Connection]:
+        """For reads only: what is read on the yielded connection is one state of the
+        database, and no write lock is taken. Inside a transaction(), it joins it."""
+        with self._lock, self._joined(writing=False) as conn:
+            yield conn
+
+    @contextmanager
+    def _joined(self, *, writing: bool) -> Iterator[sqlite3.Connection]:
+        outermost = self._depth == 0
+        if outermost:
+            self._conn.execute("BEGIN IMMEDIATE" if writing else "BEGIN DEFERRED")
+            self._writing = writing
+        self._depth += 1
+        try:
+            yield self._conn
+        except BaseException:
             self._depth -= 1
             if outermost:
-                self._conn.execute("COMMIT")
+                self._conn.execute("ROLLBACK")
+            raise
+        self._depth -= 1
+        if outermost:
+            self._conn.execute("COMMIT")
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[sqlite3.Row]:
         with self._lock:
@@ -209,22 +235,19 @@ class PortalStore:
         ]
 
     def bills_for_identity(self, profile: str, id_hash: str) -> list[dict[str, Any]]:
-        rows = self.query(
-            "SELECT bills.* FROM bills JOIN identity_links"
-            " ON identity_links.account = bills.account"
-            " WHERE identity_links.profile = ? AND identity_links.id_hash = ?"
-            " ORDER BY bills.due_date, bills.number",
-            (profile, id_hash.lower()),
-        )
+        with self.reading() as conn:
+            rows = conn.execute(
+                "SELECT * FROM bills WHERE account = ? ORDER BY due_date, number",
+                (linked_account(conn, profile, id_hash),),
+            ).fetchall()
         return [bill_from_row(row) for row in rows]
 
     def resident_for_identity(self, profile: str, id_hash: str) -> dict[str, str] | None:
-        row = self.query_one(
-            "SELECT accounts.number, accounts.holder_name FROM identity_links"
-            " JOIN accounts ON accounts.number = identity_links.account"
-            " WHERE identity_links.profile = ? AND identity_links.id_hash = ?",
-            (profile, id_hash.lower()),
-        )
+        with self.reading() as conn:
+            row = conn.execute(
+                "SELECT number, holder_name FROM accounts WHERE number = ?",
+                (linked_account(conn, profile, id_hash),),
+            ).fetchone()
         if row is None:
             return None
         return {"account": row["number"], "display_name": row["holder_name"]}

@@ -71,9 +71,9 @@ INTERNAL = ApiError(500, "internal_error", "The portal failed on this item; rese
 def remember_reference(conn, device_id: str, item: SyncItem) -> None:
     """So the receipt's reference can be tracked from anywhere (portal/tracking.py)."""
     conn.execute(
-        "INSERT OR IGNORE INTO kiosk_references (reference, device_id, idempotency_key, kind)"
-        " VALUES (?, ?, ?, ?)",
-        (item.reference.upper(), device_id, item.idempotency_key, item.kind),
+        "INSERT OR IGNORE INTO kiosk_references (reference, device_id, idempotency_key)"
+        " VALUES (?, ?, ?)",
+        (item.reference.upper(), device_id, item.idempotency_key),
     )
 
 

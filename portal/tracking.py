@@ -26,6 +26,7 @@ from portal.errors import ApiError
 from portal.models import IdentityLookup
 from portal.open311_records import language, localized
 from portal.status_history import ACCOUNT, PAYMENT, SERVICE_REQUEST, status_changes
+from portal.store import linked_account
 
 REFERENCE_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
 MAX_MINE = 50
@@ -120,6 +121,7 @@ def payment_item(conn: sqlite3.Connection, row: sqlite3.Row, reference: str, lan
         title = localized(TITLES[PAYMENT], lang).format(number=bill["number"])
     else:
         title = localized(TITLES["payment_no_bill"], lang)
+    # Before payments wrote status_changes: its creation in its current status.
     fallback = [{"status": row["status"], "at": row["created_at"], "note": None}]
     history = _history(conn, PAYMENT, row["payment_id"], lang, fallback)
     return {
@@ -157,6 +159,17 @@ def _one(conn: sqlite3.Connection, sql: str, *params: Any) -> sqlite3.Row | None
     return conn.execute(sql, params).fetchone()
 
 
+def _service_request(conn: sqlite3.Connection, id_or_token: str) -> sqlite3.Row | None:
+    """By its id (in any case) or by the token a batch service answered with."""
+    return _one(
+        conn,
+        "SELECT * FROM service_requests WHERE service_request_id = ? OR service_request_id ="
+        " (SELECT service_request_id FROM request_tokens WHERE token = ?)",
+        id_or_token.upper(),
+        id_or_token,
+    )
+
+
 def _queued_by_kiosk(
     conn: sqlite3.Connection, reference: str, device_id: str, key: str, lang: str
 ) -> dict[str, Any] | None:
@@ -169,12 +182,7 @@ def _queued_by_kiosk(
     )
     if seen is not None:
         answer = json.loads(seen["response"])[0]
-        request_id = answer.get("service_request_id")
-        if request_id is None and answer.get("token"):
-            sql = "SELECT service_request_id FROM request_tokens WHERE token = ?"
-            token = _one(conn, sql, answer["token"])
-            request_id = token["service_request_id"] if token else None
-        row = _one(conn, "SELECT * FROM service_requests WHERE service_request_id = ?", request_id)
+        row = _service_request(conn, answer.get("service_request_id") or answer.get("token") or "")
         return request_item(conn, row, reference, lang) if row else None
     row = _one(
         conn,
@@ -195,17 +203,9 @@ def track(
 ) -> dict[str, Any] | None:
     """The tracked record behind ``reference``, or None."""
     wanted = reference.strip()
-    row = _one(conn, "SELECT * FROM service_requests WHERE service_request_id = ?", wanted.upper())
+    row = _service_request(conn, wanted)
     if row is not None:
         return request_item(conn, row, wanted, lang)
-    token = _one(conn, "SELECT service_request_id FROM request_tokens WHERE token = ?", wanted)
-    if token is not None and token["service_request_id"]:
-        row = _one(
-            conn,
-            "SELECT * FROM service_requests WHERE service_request_id = ?",
-            token["service_request_id"],
-        )
-        return request_item(conn, row, wanted, lang) if row else None
     row = _one(
         conn,
         "SELECT * FROM payments WHERE upper(kiosk_reference) = ? OR payment_id = ?"
@@ -232,13 +232,13 @@ def track(
 def mine(conn: sqlite3.Connection, profile: str, id_hash: str, lang: str) -> list[dict[str, Any]]:
     """The requests, payments and account of the resident with this card, newest first."""
     id_hash = id_hash.lower()
-    linked = "SELECT account FROM identity_links WHERE profile = ? AND id_hash = ?"
+    account = linked_account(conn, profile, id_hash)
     items = [
         request_item(conn, row, row["service_request_id"], lang)
         for row in conn.execute(
-            f"SELECT * FROM service_requests WHERE account_id IN ({linked})"
+            "SELECT * FROM service_requests WHERE account_id = ?"
             " ORDER BY requested_datetime DESC LIMIT ?",
-            (profile, id_hash, MAX_MINE),
+            (account, MAX_MINE),
         )
     ]
     # Through the allocations: a basket is the resident's if any bill in it is, and a
@@ -251,10 +251,10 @@ def mine(conn: sqlite3.Connection, profile: str, id_hash: str, lang: str) -> lis
             " LEFT JOIN bills ON line.kind = 'bill' AND bills.id = line.target_id"
             " LEFT JOIN permit_applications AS application ON line.kind = 'permit_fee'"
             " AND application.application_number = line.target_id"
-            f" WHERE bills.account IN ({linked})"
+            " WHERE bills.account = ?"
             " OR (application.profile = ? AND lower(application.id_hash) = ?)"
             " ORDER BY payments.created_at DESC LIMIT ?",
-            (profile, id_hash, profile, id_hash, MAX_MINE),
+            (account, profile, id_hash, MAX_MINE),
         )
     ]
     items += [
@@ -295,8 +295,7 @@ def track_reference(
     ] = None,
 ) -> dict[str, Any]:
     """A service request, payment or account by any reference a receipt shows."""
-    store = store_of(request)
-    with store.transaction() as conn:
+    with store_of(request).reading() as conn:
         found = track(conn, reference, language(locale), device_id=device_id, kiosk_key=kiosk_key)
     if found is None:
         raise ApiError(404, "tracking_not_found", "Nothing has this reference.")
@@ -307,5 +306,5 @@ def track_reference(
 def track_mine(request: Request, body: MineRequest) -> dict[str, Any]:
     """What the resident with this card has: POST, so the hash stays out of URLs."""
     _check_profile(body.profile)
-    with store_of(request).transaction() as conn:
+    with store_of(request).reading() as conn:
         return {"items": mine(conn, body.profile, body.id_hash, language(body.locale))}

@@ -99,7 +99,7 @@ def tracking_page(
     texts, words = TEXTS[page_lang], STATUS_WORDS[page_lang]
     found = None
     if 0 < len(reference) <= 64:
-        with store_of(request).transaction() as conn:
+        with store_of(request).reading() as conn:
             found = track(conn, reference, page_lang)
     if found is None:
         body = (
