@@ -316,14 +316,23 @@ class FormDefinition:
                 errors[question.code] = error
         return errors
 
+    def answered(self, answers: Answers, now: datetime.datetime) -> tuple[FormField, ...]:
+        """The questions with a valid answer, in the form's order; unanswered and wrong
+        ones are left out."""
+        return tuple(
+            question
+            for question in self.questions
+            if not question.is_empty(answers.get(question.code))
+            and question.check(answers[question.code], now) is None
+        )
+
     def wire_values(self, answers: Answers, now: datetime.datetime) -> dict[str, str | list[str]]:
         """The answered questions as a portal takes them; call after validate()."""
         if self.validate(answers, now):
             raise ValueError("the answers are not valid")
         return {
             question.code: question.wire(answers[question.code], now)
-            for question in self.questions
-            if not question.is_empty(answers.get(question.code))
+            for question in self.answered(answers, now)
         }
 
     def summary(
@@ -335,9 +344,7 @@ class FormDefinition:
                 question.label_in(language),
                 question.shown(answers[question.code], language, gettext, now),
             )
-            for question in self.questions
-            if not question.is_empty(answers.get(question.code))
-            and question.check(answers[question.code], now) is None
+            for question in self.answered(answers, now)
         ]
 
 

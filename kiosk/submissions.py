@@ -98,11 +98,8 @@ class Submissions:
             if not self.survey.can_submit or self.outbox is None:
                 return
             payload = self.survey.payload(self.language, service_id=service)
-            with self.outbox.transaction():
-                item = self.outbox.enqueue(SURVEY_KIND, payload)
+            item = self.queue_without_receipt(SURVEY_KIND, payload)
             log.info("queued survey answers after %s as %s", service, item.reference)
-            if self.sync is not None:
-                self.sync.wake()
             self._end_offered_survey(thanked=True)
             return
         if self.survey.can_submit:
@@ -142,12 +139,32 @@ class Submissions:
         self._confirm(item)
         return item
 
+    def queue_without_receipt(
+        self,
+        kind: str,
+        payload: dict,
+        *,
+        order_key: str | None = None,
+        reference: str | None = None,
+    ):
+        """Queue an item durably and send it, with no receipt and no confirmation of its
+        own (a call for help, survey answers, an application whose fee is paid next)."""
+        if self.outbox is None:
+            raise RuntimeError("this kiosk has no outbox")
+        with self.outbox.transaction():
+            item = self.outbox.enqueue(kind, payload, order_key=order_key, reference=reference)
+        self._send_now()
+        return item
+
+    def _send_now(self) -> None:
+        if self.sync is not None:
+            self.sync.wake()
+
     def _confirm(self, item) -> None:
         """Show the confirmation of ``item`` (committed, with its receipt) and send it."""
         self.last_submission = item
         self.submission_state = "pending"
-        if self.sync is not None:
-            self.sync.wake()
+        self._send_now()
         self._offer_survey()
         self._go(CONFIRMATION)
         self._receipt_queued()

@@ -17,7 +17,8 @@ import sqlite3
 
 from kiosk.catalogue import normalise
 from kiosk.flows.base import Flow
-from kiosk.flows.public_content import Fetched, fetch_public, text
+from kiosk.flows.fetching import Fetched, fetch_kept
+from kiosk.flows.public_content import text
 from kiosk.i18n import N_
 from offline.alerts import HELP_REQUESTED
 
@@ -66,6 +67,9 @@ class HelpFlow(Flow):
         self._content_loaded_at: float | None = None
         self._loading = False
         self._called_at: float | None = None
+        self._searched: tuple[str, str] | None = None  # (query, language)
+        self._searched_in: dict | None = None  # the content searched
+        self._matches: tuple[list, list] = ([], [])
         super().__init__(model)
         model.subscribe(self._on_model_change)
 
@@ -102,7 +106,7 @@ class HelpFlow(Flow):
     def load(self) -> None:
         self._loading = True
         portal = self.model.portal
-        fetch_public(
+        fetch_kept(
             self.model,
             HELP_CONTENT_CACHE_KEY,
             lambda: portal.help_content(),
@@ -133,11 +137,23 @@ class HelpFlow(Flow):
 
     def questions(self) -> list[tuple[str, str]]:
         """(question, answer) pairs matching the search, in the resident's language."""
-        return self._matching(self.content["faq"], "question", "answer")
+        return list(self._found()[0])
 
     def glossary(self) -> list[tuple[str, str]]:
         """(term, meaning) pairs matching the search, in the resident's language."""
-        return self._matching(self.content["glossary"], "term", "meaning")
+        return list(self._found()[1])
+
+    def _found(self) -> tuple[list, list]:
+        # A redraw asks for the matches more than once (the notice says whether there
+        # are any): search once for each query, language and content.
+        searched = (self.query, self.model.language)
+        if searched != self._searched or self._searched_in is not self.content:
+            self._searched, self._searched_in = searched, self.content
+            self._matches = (
+                self._matching(self.content["faq"], "question", "answer"),
+                self._matching(self.content["glossary"], "term", "meaning"),
+            )
+        return self._matches
 
     def _matching(self, entries: list, first: str, second: str) -> list[tuple[str, str]]:
         language = self.model.language
@@ -196,17 +212,13 @@ class HelpFlow(Flow):
         return screen, (None if service == "help" else service)
 
     def _queue(self, request: dict) -> bool:
-        outbox = self.model.outbox
-        if outbox is None:
+        if self.model.outbox is None:
             return False
         try:
-            with outbox.transaction():
-                outbox.enqueue(HELP_REQUEST_KIND, request)
+            self.model.queue_without_receipt(HELP_REQUEST_KIND, request)
         except sqlite3.Error:
             log.exception("could not queue the call for help")
             return False
-        if self.model.sync is not None:
-            self.model.sync.wake()
         return True
 
     def _alert(self, screen: str, service: str | None) -> bool:

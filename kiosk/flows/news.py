@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kiosk.flows.base import Flow
-from kiosk.flows.public_content import Fetched, fetch_public, long_date, text
+from kiosk.flows.fetching import Fetched, fetch_kept
+from kiosk.flows.public_content import long_date, text
 from kiosk.i18n import N_
 
 NEWS = "news"
@@ -56,7 +57,7 @@ class NewsFlow(Flow):
     def load(self) -> None:
         self._loading = True
         portal = self.model.portal
-        fetch_public(self.model, NEWS_CACHE_KEY, lambda: portal.news(), self._arrived)
+        fetch_kept(self.model, NEWS_CACHE_KEY, lambda: portal.news(), self._arrived)
 
     def _arrived(self, fetched: Fetched) -> None:
         self._loading = False

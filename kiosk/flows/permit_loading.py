@@ -10,12 +10,9 @@ is never answered from the cache. Answers for a visit that is over are dropped.
 from __future__ import annotations
 
 import datetime
-import logging
 
+from kiosk.flows.fetching import Fetched, fetch_kept
 from kiosk.permit_forms import parse_form, parse_form_list, parse_permits
-from kiosk.portal_client import PortalError, PortalNotFound, PortalRejected, PortalUnavailable
-
-log = logging.getLogger(__name__)
 
 FORMS_CACHE_KEY = "permits.forms"
 
@@ -24,9 +21,8 @@ class PermitLoading:
     def _load_forms(self) -> None:
         if not self.forms:
             self.forms_state = "loading"
-        fetch = (lambda: self.portal.permit_forms()) if self.portal else None
-        self._fetch(FORMS_CACHE_KEY, fetch, parse_form_list, self._forms_arrived,
-                    self._forms_failed)  # fmt: skip
+        self._fetch(FORMS_CACHE_KEY, lambda: self.portal.permit_forms(), parse_form_list,
+                    self._forms_arrived, self._forms_failed)  # fmt: skip
 
     def _forms_arrived(self, forms, cached_at: datetime.datetime | None) -> None:
         self.forms, self.forms_cached_at, self.forms_state = forms, cached_at, "ready"
@@ -46,14 +42,13 @@ class PermitLoading:
             return
         self._renewals_for = identity.id_hash
         self.renewals_state = "loading"
-        fetch = (
-            (lambda: self.portal.my_permits(identity.profile, identity.id_hash))
-            if self.portal
-            else None
+        self._fetch(
+            f"permits.mine.{identity.profile}.{identity.id_hash}",
+            lambda: self.portal.my_permits(identity.profile, identity.id_hash),
+            parse_permits,
+            self._renewals_arrived,
+            self._renewals_failed,
         )
-        cache_key = f"permits.mine.{identity.profile}.{identity.id_hash}"
-        self._fetch(cache_key, fetch, parse_permits, self._renewals_arrived,
-                    self._renewals_failed)  # fmt: skip
 
     def _renewals_arrived(self, permits, _cached_at) -> None:
         self.permits = permits
@@ -69,10 +64,9 @@ class PermitLoading:
         if form_id is None:
             return
         self.form_state = "loading"
-        fetch = (lambda: self.portal.permit_form(form_id)) if self.portal else None
         self._fetch(
             f"permits.form.{form_id}",
-            fetch,
+            lambda: self.portal.permit_form(form_id),
             parse_form,
             lambda form, cached_at: self._form_arrived(form_id, form, cached_at),
             lambda: self._form_failed(form_id),
@@ -95,43 +89,16 @@ class PermitLoading:
 
     def _fetch(self, cache_key: str, fetch, parse, arrived, failed) -> None:
         """The portal's answer (kept in the cache), or else the copy kept before."""
-        cache, visit = self.model.cache, self._visit
+        visit = self._visit
 
-        def done(document, error: Exception | None) -> None:
+        def done(fetched: Fetched) -> None:
             if visit != self._visit:
                 return
-            if error is None:
-                try:
-                    found = parse(document)
-                except PortalError as bad:
-                    error = bad
-                else:
-                    _keep(cache, cache_key, document)
-                    arrived(found, None)
-                    return
-            # The name only: a resident's key holds the hash of their card.
-            what = cache_key.split(".")[1]
-            if isinstance(error, PortalError):
-                log.warning("could not load permit %s: %s", what, error)
+            if fetched.value is None:
+                failed()
             else:
-                log.error("loading permit %s failed unexpectedly", what, exc_info=error)
-            cached = None
-            if cache is not None and not isinstance(error, PortalNotFound | PortalRejected):
-                cached = cache.get(cache_key)
-            if cached is not None:
-                try:
-                    arrived(parse(cached.value), cached.fetched_at)
-                    return
-                except PortalError as bad:
-                    log.error("the kept copy of permit %s is unusable: %s", what, bad)
-            failed()
+                arrived(fetched.value, fetched.fetched_at)
 
-        if fetch is None:
-            done(None, PortalUnavailable("no portal configured"))
-            return
-        self.model._background(fetch, done)
-
-
-def _keep(cache, cache_key: str, document) -> None:
-    if cache is not None:
-        cache.keep(cache_key, document)
+        # The name only: a resident's key holds the hash of their card.
+        what = "permit " + cache_key.split(".")[1]
+        fetch_kept(self.model, cache_key, fetch, done, parse=parse, what=what)

@@ -142,11 +142,8 @@ class PermitTexts:
         if self.payment_failed:
             model = self.model
             parts += [model.payment_outcome_title() + ".", model.payment_outcome_text()]
-        parts.append(
-            _(SAVED_UNPAID).format(
-                number=saved.reference, amount=self.model.money(saved.fee_cents, saved.currency)
-            )
-        )
+        amount = self.model.money(saved.fee_cents, saved.form.currency)
+        parts.append(_(SAVED_UNPAID).format(number=saved.reference, amount=amount))
         return " ".join(parts)
 
     def submit_text(self) -> str:

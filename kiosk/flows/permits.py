@@ -64,11 +64,9 @@ class SavedApplication:
     """Queued, its fee not paid yet."""
 
     reference: str
-    form: PermitForm
-    renewal: Renewal | None
+    form: PermitForm  # its currency is the fee's
     answers: dict = field(repr=False)
     fee_cents: int
-    currency: str
     offline: bool
 
 
@@ -170,15 +168,9 @@ class PermitsFlow(PermitLoading, PermitTexts, Flow):
             return
         self.form, self.form_cached_at, self.form_state = form, cached_at, "ready"
         if self.renewal is not None and not self.answers:
-            now = self._now()
             self.answers = form.answers_from(self.renewal.values)
-            questions = form.questions()
-            self.locked = frozenset(
-                code
-                for code, answer in self.answers.items()
-                if not questions.field(code).is_empty(answer)
-                and questions.field(code).check(answer, now) is None
-            )
+            answered = form.questions().answered(self.answers, self._now())
+            self.locked = frozenset(field.code for field in answered)
         self.changed()
         if self.model.screen == PERMIT_FORM:
             self.say(self.describe(PERMIT_FORM))
@@ -239,9 +231,7 @@ class PermitsFlow(PermitLoading, PermitTexts, Flow):
         return [
             (field.code, field.label_in(language),
              field.shown(answers[field.code], language, self._, now), field.code in self.locked)
-            for field in self.form.fields
-            if not field.is_empty(answers.get(field.code))
-            and field.check(answers[field.code], now) is None
+            for field in self.form.questions().answered(answers, now)
         ]  # fmt: skip
 
     def submit(self) -> None:
@@ -273,14 +263,11 @@ class PermitsFlow(PermitLoading, PermitTexts, Flow):
                               receipt=receipt, reference=reference)  # fmt: skip
             self.reset()
             return
-        with outbox.transaction():
-            outbox.enqueue(PERMIT_APPLICATION_KIND, payload, order_key=order_key,
-                           reference=reference)  # fmt: skip
+        self.model.queue_without_receipt(PERMIT_APPLICATION_KIND, payload, order_key=order_key,
+                                         reference=reference)  # fmt: skip
         log.info("queued a permit application as %s; its fee is next", reference)
-        if self.model.sync is not None:
-            self.model.sync.wake()
-        self.saved = SavedApplication(reference, form, self.renewal, dict(self.answers), fee,
-                                      form.currency, self.form_cached_at is not None)  # fmt: skip
+        self.saved = SavedApplication(reference, form, dict(self.answers), fee,
+                                      self.form_cached_at is not None)  # fmt: skip
         self._pay()
 
     def _payment_refusal(self, fee: int) -> str:
@@ -337,7 +324,7 @@ class PermitsFlow(PermitLoading, PermitTexts, Flow):
         self.model.start_order_payment(
             [line],
             self._paid,
-            currency=saved.currency,
+            currency=saved.form.currency,
             service=SERVICE,
             on_back=lambda: self.go(PERMIT_REVIEW),
             on_not_paid=self._not_paid,

@@ -21,7 +21,8 @@ import sqlite3
 
 from drivers.printer.interface import PrinterStatus
 from kiosk.flows.base import Flow
-from kiosk.flows.public_content import Fetched, fetch_public, long_date, text
+from kiosk.flows.fetching import Fetched, fetch_kept
+from kiosk.flows.public_content import long_date, text
 from kiosk.i18n import N_
 from kiosk.portal_client import PortalNotFound, PortalRejected
 from kiosk.receipt_flow import PRINTER_PROBLEMS
@@ -154,7 +155,7 @@ class RecordsFlow(Flow):
         plain = not criteria["words"] and criteria["date_from"] is None
         key = latest_cache_key(self.types) if plain else None
         portal = self.model.portal
-        fetch_public(
+        fetch_kept(
             self.model,
             key,
             lambda: portal.search_records(**criteria),
@@ -207,7 +208,7 @@ class RecordsFlow(Flow):
         self.print_problem, self._print_job_id = "", None
         self.go(RECORD)
         portal = self.model.portal
-        fetch_public(
+        fetch_kept(
             self.model,
             f"record:{record_id}",
             lambda: portal.record(record_id),

@@ -8,14 +8,10 @@ over (the flow was reset meanwhile) are dropped.
 
 from __future__ import annotations
 
-import logging
-
 from kiosk.config import open311_url
+from kiosk.flows.fetching import Fetched, fetch_kept
 from kiosk.flows.report_texts import QUESTIONS_UNAVAILABLE, SERVICES_UNAVAILABLE
 from kiosk.open311_client import Open311Client, parse_service_definition, parse_services
-from kiosk.portal_client import PortalError
-
-log = logging.getLogger(__name__)
 
 
 class ReportLoading:
@@ -33,7 +29,7 @@ class ReportLoading:
             self.services_state = "loading"
         self._fetch(
             f"open311.services.{language}",
-            lambda: self.client.services(locale=language),
+            lambda: self.client.services(locale=language).document,
             parse_services,
             lambda found: self._services_arrived(language, found),
             self._services_failed,
@@ -60,7 +56,7 @@ class ReportLoading:
             self.definition_state = "loading"
         self._fetch(
             f"open311.definition.{code}.{language}",
-            lambda: self.client.service_definition(code, locale=language),
+            lambda: self.client.service_definition(code, locale=language).document,
             lambda document: parse_service_definition(document, code),
             lambda found: self._definition_arrived(code, language, found),
             lambda: self._definition_failed(code),
@@ -81,35 +77,18 @@ class ReportLoading:
     def _fetch(self, cache_key, fetch, parse, arrived, failed) -> None:
         """The copy kept from an earlier visit at once, if there is one; then the
         portal's, which is kept in turn."""
-        cache, visit = self.model.cache, self._visit
-        cached = cache.get(cache_key) if cache is not None else None
-        if cached is not None:
-            try:
-                arrived(parse(cached.value))
-            except PortalError as error:
-                log.error("cached %s unusable: %s", cache_key, error)
-                cached = None
-        if self.client is None:
-            if cached is None:
-                failed()
-            return
+        visit = self._visit
 
-        def done(found, error: Exception | None) -> None:
+        def done(fetched: Fetched) -> None:
             if visit != self._visit:
                 return
-            if error is not None:
-                if not isinstance(error, PortalError):
-                    log.error("loading %s failed unexpectedly", cache_key, exc_info=error)
-                else:
-                    log.warning("could not load %s: %s", cache_key, error)
-                if cached is None:
-                    failed()
-                return
-            if cache is not None:
-                cache.keep(cache_key, found.document)
-            arrived(found)
+            if fetched.value is None:
+                failed()
+            else:
+                arrived(fetched.value)
 
-        self.model._background(fetch, done)
+        fetch_kept(self.model, cache_key, fetch, done, parse=parse, what=cache_key,
+                   copy_first=True)  # fmt: skip
 
     def _model_changed(self, topic: str) -> None:
         # New language: the city's texts in it, for what is on screen.

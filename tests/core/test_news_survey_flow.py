@@ -92,8 +92,10 @@ def test_a_survey_after_a_service_is_queued_with_the_service_and_no_receipt(kios
     assert model.screen == SURVEY and model.survey_follows() == "permits"
     model.answer_survey("ease", "easy")
     model.choose_language("es")  # the answer stays
+    woken = kiosk.sync.woken
     model.submit_survey()
 
+    assert kiosk.sync.woken == woken + 1  # sent now, if the portal answers
     [answers] = kiosk.queued(SURVEY_KIND)
     assert answers["service_id"] == "permits" and answers["answers"] == {"ease": "easy"}
     assert answers["locale"] == "es"
