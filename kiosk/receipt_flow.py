@@ -179,11 +179,9 @@ class ReceiptFlow:
         self.session.remember("receipt.delivery", BY_CONTACT)
         self.session.remember("receipt.contact", contact)
         if self._receipt_choice_for == CONFIRMATION and self.last_submission is not None:
-            with self.outbox.transaction():
-                self._queue_receipt_delivery(self.last_submission.reference, contact)
+            by_contact = self._receipt_delivery(self.last_submission.reference, contact)
+            self.queue_without_receipt(RECEIPT_DELIVERY_KIND, by_contact)
             self.receipt_state = BY_CONTACT
-            if self.sync is not None:
-                self.sync.wake()
         self._after_receipt_choice()
 
     def cancel_receipt_choice(self) -> None:
@@ -220,7 +218,8 @@ class ReceiptFlow:
         if delivery == NO_RECEIPT:
             self.receipt_state = NO_RECEIPT
         elif delivery == BY_CONTACT and self.receipt_contact() is not None:
-            self._queue_receipt_delivery(item.reference, self.receipt_contact())
+            by_contact = self._receipt_delivery(item.reference, self.receipt_contact())
+            self.outbox.enqueue(RECEIPT_DELIVERY_KIND, by_contact)  # in the item's transaction
             self.receipt_state = BY_CONTACT
         elif self.print_jobs is not None:
             document = self._receipt(item, **receipt)
@@ -241,16 +240,13 @@ class ReceiptFlow:
         if self.printing is not None:
             self.printing.wake()
 
-    def _queue_receipt_delivery(self, reference: str, contact: ReceiptContact) -> None:
-        self.outbox.enqueue(
-            RECEIPT_DELIVERY_KIND,
-            {
-                "reference": reference,
-                "channel": contact.channel,
-                "address": contact.address,
-                "locale": self.language,
-            },
-        )
+    def _receipt_delivery(self, reference: str, contact: ReceiptContact) -> dict:
+        return {
+            "reference": reference,
+            "channel": contact.channel,
+            "address": contact.address,
+            "locale": self.language,
+        }
 
     def _receipt(
         self, item, *, service: str, details=(), bills=(), terminal_lines=(), currency=None
