@@ -4,16 +4,11 @@ from pathlib import Path
 
 from kivy.lang import Builder
 from kivy.properties import StringProperty
-from kivy.uix.textinput import TextInput
 
 from screens.base import KioskScreen
 from screens.keyboard import OnScreenKeyboard, apply_key  # noqa: F401 - used in the .kv
 
 Builder.load_file(str(Path(__file__).with_name("account_contact.kv")))
-
-
-class ContactField(TextInput):
-    pass
 
 
 class AccountContactScreen(KioskScreen):

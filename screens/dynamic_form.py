@@ -31,7 +31,7 @@ from screens import keyboard as letters
 from screens import keypad
 from screens.keyboard import OnScreenKeyboard  # noqa: F401 - used in the .kv
 from screens.keypad import NumericKeypad  # noqa: F401 - used in the .kv
-from screens.widgets import KioskButton
+from screens.widgets import KioskButton, KioskTextInput
 
 Builder.load_file(str(Path(__file__).with_name("dynamic_form.kv")))
 
@@ -39,7 +39,7 @@ LETTERS, DIGITS = "letters", "digits"
 DATE_PART, TIME_PART = "date", "time"
 
 
-class FormTextInput(TextInput):
+class FormTextInput(KioskTextInput):
     action = StringProperty("")
     code = StringProperty("")
     part = StringProperty("")  # "" or, in a datetime, DATE_PART / TIME_PART

@@ -7,32 +7,15 @@ from pathlib import Path
 
 from kivy.clock import Clock
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, StringProperty
 
-from screens import permits  # noqa: F401 - the PermitStepButtons rule
-from screens.base import KioskScreen
-from screens.dynamic_form import DynamicForm, FormKeyboard  # noqa: F401 - used in the .kv
+from screens.form_step import FormStepScreen
 
 Builder.load_file(str(Path(__file__).with_name("permit_form.kv")))
 
 
-class PermitFormScreen(KioskScreen):
-    heading = StringProperty("")
-    status = StringProperty("")
-    keyboard_kind = StringProperty("")  # "", letters or digits: see FormKeyboard
-    can_go_on = BooleanProperty(True)
-    can_retry = BooleanProperty(False)
+class PermitFormScreen(FormStepScreen):
+    flow_name = "permits"
     _errors_shown: tuple = ()
-
-    @property
-    def flow(self):
-        return self.model.flows["permits"]
-
-    def on_kv_post(self, _base_widget) -> None:
-        form, keyboard = self.ids.form, self.ids.keyboard
-        form.keyboard = keyboard
-        form.bind(on_answer=lambda _form, code, value: self.flow.answer(code, value))
-        keyboard.bind(kind=lambda _keyboard, kind: setattr(self, "keyboard_kind", kind))
 
     def refresh(self) -> None:
         flow, model = self.flow, self.model
@@ -56,9 +39,3 @@ class PermitFormScreen(KioskScreen):
         # Its question at the top of the view, then its answers and the error under it.
         top = block.top + 10 - form.height
         form.scroll_y = min(1.0, max(0.0, top / (content.height - form.height)))
-
-    def on_leave(self, *_args) -> None:
-        self.ids.form.release()
-
-    def hide_keyboard(self) -> None:
-        self.ids.form.hide_keyboard()

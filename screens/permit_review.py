@@ -8,19 +8,13 @@ from pathlib import Path
 
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
-from kivy.uix.boxlayout import BoxLayout
 from kivy.utils import escape_markup
 
 from kiosk.i18n import N_
-from screens import permits  # noqa: F401 - the PermitStepButtons rule
 from screens.base import KioskScreen
-from screens.widgets import KioskButton
+from screens.widgets import KioskButton, ReviewLine
 
 Builder.load_file(str(Path(__file__).with_name("permit_review.kv")))
-
-
-class PermitReviewLine(BoxLayout):
-    text = StringProperty("")
 
 
 class PermitReviewScreen(KioskScreen):
@@ -57,7 +51,7 @@ class PermitReviewScreen(KioskScreen):
             if kept:
                 from_permit = _(FROM_YOUR_PERMIT)
                 text += f"  [i]({escape_markup(from_permit)})[/i]"
-            line = PermitReviewLine(text=text)
+            line = ReviewLine(text=text, change_column=not self.saved)
             if not self.saved:
                 button = KioskButton(text=_("Change"), action=f"change:{code}")
                 button.bind(on_release=lambda _b, code=code: self.flow.change(code))

@@ -10,13 +10,9 @@ from kivy.properties import BooleanProperty, StringProperty
 from kivy.utils import escape_markup
 
 from screens.base import KioskScreen
-from screens.widgets import KioskButton
+from screens.widgets import ListChoiceButton
 
 Builder.load_file(str(Path(__file__).with_name("permits.kv")))
-
-
-class PermitChoice(KioskButton):
-    pass
 
 
 class PermitsScreen(KioskScreen):
@@ -51,6 +47,6 @@ def _choice(title: str, detail: str, action: str, chosen, small: int, primary=Fa
     text = f"[b]{escape_markup(title)}[/b]"
     if detail:
         text += f"\n[size={small}]{escape_markup(detail)}[/size]"
-    button = PermitChoice(text=text, markup=True, action=action, primary=primary)
+    button = ListChoiceButton(text=text, markup=True, action=action, primary=primary)
     button.bind(on_release=lambda _button: chosen())
     return button

@@ -13,12 +13,12 @@ from kivy.utils import escape_markup
 from kiosk.flows.records import PERIODS, RECORD_TYPES, TYPE_LABELS
 from screens.base import KeyboardFieldScreen, KioskScreen
 from screens.keyboard import OnScreenKeyboard  # noqa: F401 - used in the .kv
-from screens.widgets import KioskButton, ToggleBarButton
+from screens.widgets import ListChoiceButton, ToggleBarButton
 
 Builder.load_file(str(Path(__file__).with_name("records.kv")))
 
 
-class ResultButton(KioskButton):
+class ResultButton(ListChoiceButton):
     record_id = StringProperty("")
 
 

@@ -1,53 +1,26 @@
 """The two report steps that are forms: the service's own questions, and the
-description with an optional contact. One layout (report_form.kv), two screens."""
+description with an optional contact. Their layout is every form step's (form_step.kv)."""
 
 from __future__ import annotations
 
 from pathlib import Path
 
 from kivy.lang import Builder
-from kivy.properties import BooleanProperty, StringProperty
 
-from screens.base import KioskScreen
-from screens.dynamic_form import DynamicForm, FormKeyboard  # noqa: F401 - used in the .kv
+from screens.form_step import FormStepScreen
 
 Builder.load_file(str(Path(__file__).with_name("report_form.kv")))
 
 
-class ReportFormScreen(KioskScreen):
-    heading = StringProperty("")
-    status = StringProperty("")
-    keyboard_kind = StringProperty("")  # "", letters or digits: see FormKeyboard
-    can_go_on = BooleanProperty(True)
-    can_retry = BooleanProperty(False)
-
-    @property
-    def flow(self):
-        return self.model.flows["report"]
-
-    def on_kv_post(self, _base_widget) -> None:
-        form, keyboard = self.ids.form, self.ids.keyboard
-        form.keyboard = keyboard
-        form.bind(on_answer=lambda _form, code, value: self.answer(code, value))
-        keyboard.bind(kind=lambda _keyboard, kind: setattr(self, "keyboard_kind", kind))
+class ReportFormScreen(FormStepScreen):
+    flow_name = "report"
 
     def refresh(self) -> None:
         model = self.model
         definition, answers = self.form_and_answers()
         self.ids.form.show(definition, answers, self.flow.errors, model.language, model._)
 
-    def on_leave(self, *_args) -> None:
-        self.ids.form.release()
-
-    def hide_keyboard(self) -> None:
-        self.ids.form.hide_keyboard()
-
-    # To override ------------------------------------------------------------------
-
     def form_and_answers(self):
-        raise NotImplementedError
-
-    def answer(self, code: str, value) -> None:
         raise NotImplementedError
 
 
@@ -62,9 +35,6 @@ class ReportDetailsScreen(ReportFormScreen):
         self.can_go_on = bool(flow.definitions)
         self.can_retry = flow.definition_state == "error" and not flow.definitions
         return flow.form(), flow.answers
-
-    def answer(self, code: str, value) -> None:
-        self.flow.answer(code, value)
 
 
 class ReportDescriptionScreen(ReportFormScreen):

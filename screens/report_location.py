@@ -9,10 +9,9 @@ from pathlib import Path
 from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
 
-from screens import report_form  # noqa: F401 - the ReportStepButtons rule
 from screens.base import KeyboardFieldScreen
 from screens.keyboard import OnScreenKeyboard  # noqa: F401 - used in the .kv
-from screens.report_services import ReportChoice
+from screens.widgets import ListChoiceButton
 
 Builder.load_file(str(Path(__file__).with_name("report_location.kv")))
 
@@ -58,7 +57,7 @@ class ReportLocationScreen(KeyboardFieldScreen):
         listing = self.ids.addresses
         listing.clear_widgets()
         for address in addresses:
-            button = ReportChoice(text=address["address"], action=f"address:{address['id']}")
+            button = ListChoiceButton(text=address["address"], action=f"address:{address['id']}")
             button.bind(
                 on_release=lambda _b, chosen=address["id"]: self.flow.choose_address(chosen)
             )

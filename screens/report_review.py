@@ -5,19 +5,12 @@ from __future__ import annotations
 from pathlib import Path
 
 from kivy.lang import Builder
-from kivy.properties import StringProperty
-from kivy.uix.boxlayout import BoxLayout
 from kivy.utils import escape_markup
 
-from screens import report_form  # noqa: F401 - the ReportStepButtons rule
 from screens.base import KioskScreen
-from screens.widgets import KioskButton
+from screens.widgets import KioskButton, ReviewLine
 
 Builder.load_file(str(Path(__file__).with_name("report_review.kv")))
-
-
-class ReviewLine(BoxLayout):
-    text = StringProperty("")
 
 
 class ReportReviewScreen(KioskScreen):

@@ -9,15 +9,10 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, StringProperty
 from kivy.utils import escape_markup
 
-from screens import report_form  # noqa: F401 - the ReportStepButtons rule
 from screens.base import KioskScreen
-from screens.widgets import KioskButton
+from screens.widgets import ListChoiceButton
 
 Builder.load_file(str(Path(__file__).with_name("report_services.kv")))
-
-
-class ReportChoice(KioskButton):
-    pass
 
 
 class ReportServicesScreen(KioskScreen):
@@ -66,10 +61,10 @@ class ReportServicesScreen(KioskScreen):
         self.ids.scroll.scroll_y = 1
 
     @staticmethod
-    def _choice(title: str, detail: str, action: str, chosen, small: int) -> ReportChoice:
+    def _choice(title: str, detail: str, action: str, chosen, small: int) -> ListChoiceButton:
         text = f"[b]{escape_markup(title)}[/b]"
         if detail:
             text += f"\n[size={small}]{escape_markup(detail)}[/size]"
-        button = ReportChoice(text=text, markup=True, action=action)
+        button = ListChoiceButton(text=text, markup=True, action=action)
         button.bind(on_release=lambda _button: chosen())
         return button

@@ -7,12 +7,12 @@ from kivy.properties import StringProperty
 from kivy.utils import escape_markup
 
 from screens.base import KioskScreen
-from screens.widgets import KioskButton
+from screens.widgets import ListChoiceButton
 
 Builder.load_file(str(Path(__file__).with_name("track_mine.kv")))
 
 
-class TrackedButton(KioskButton):
+class TrackedButton(ListChoiceButton):
     pass
 
 
