@@ -362,12 +362,9 @@ class ZvtTerminal(PaymentTerminalDriver):
 
     def _run(self, command: Apdu, op: _Operation, *, cancellable: bool = True) -> PaymentResult:
         """Send ``command`` and follow the terminal until it completes."""
-        try:
-            reply = self._command(command)
-        except (LinkError, TerminalSilent, ApduError) as error:
-            log.warning("%s: no acknowledgement (%s); outcome unknown", command.name, error)
-            self._drop_link_if_broken(error)
-            return op.unknown(NO_CONNECTION)
+        reply = self._send_command(command, op)
+        if isinstance(reply, PaymentResult):
+            return reply
         if reply.cls == 0x84 and reply.ins == STATUS_NOT_REGISTERED:
             # The terminal rebooted since we registered: nothing was started, so
             # register again and send the same command once more.
@@ -379,24 +376,9 @@ class ZvtTerminal(PaymentTerminalDriver):
                 log.warning("%s after registering again: %s; outcome unknown", command.name, error)
                 return op.unknown(NO_CONNECTION)
         if reply.cls == 0x84 and reply.ins == BUSY_CODE:
-            # "Please wait": the terminal is finishing something else, most often a
-            # sale whose kiosk died before confirming its messages, and started
-            # nothing of ours. A resident would only be told to try again, so wait.
-            log.info("%s: the terminal says please wait; waiting until it is idle", command.name)
-            op.stage(PaymentStage.TERMINAL_BUSY)
-            try:
-                if not self._wait_until_idle(stop=self._cancel.is_set if cancellable else None):
-                    log.info("%s: cancelled while the terminal was busy", command.name)
-                    return op.cancelled_before_start()
-            except RuntimeError as error:
-                log.warning("%s: %s", command.name, error)
-                return op.refused(BUSY_CODE)
-            try:
-                reply = self._command(command)
-            except (LinkError, TerminalSilent, ApduError) as error:
-                log.warning("%s: no acknowledgement (%s); outcome unknown", command.name, error)
-                self._drop_link_if_broken(error)
-                return op.unknown(NO_CONNECTION)
+            reply = self._send_when_idle(command, op, cancellable)
+            if isinstance(reply, PaymentResult):
+                return reply
         if reply.cls == 0x84:
             log.warning("%s refused by the terminal: %s", command.name, result_text(reply.ins))
             return op.refused(reply.ins)
@@ -468,6 +450,32 @@ class ZvtTerminal(PaymentTerminalDriver):
                 log.warning("%s: line lost while acknowledging (%s)", command.name, error)
                 self._drop_link()
                 return op.finish_unknown(NO_CONNECTION)
+
+    def _send_command(self, command: Apdu, op: _Operation) -> Apdu | PaymentResult:
+        """The terminal's first answer, or UNKNOWN: the command may have reached it."""
+        try:
+            return self._command(command)
+        except (LinkError, TerminalSilent, ApduError) as error:
+            log.warning("%s: no acknowledgement (%s); outcome unknown", command.name, error)
+            self._drop_link_if_broken(error)
+            return op.unknown(NO_CONNECTION)
+
+    def _send_when_idle(
+        self, command: Apdu, op: _Operation, cancellable: bool
+    ) -> Apdu | PaymentResult:
+        # "Please wait": the terminal is finishing something else, most often a sale
+        # whose kiosk died before confirming its messages, and started nothing of
+        # ours. A resident would only be told to try again, so wait and send again.
+        log.info("%s: the terminal says please wait; waiting until it is idle", command.name)
+        op.stage(PaymentStage.TERMINAL_BUSY)
+        try:
+            if not self._wait_until_idle(stop=self._cancel.is_set if cancellable else None):
+                log.info("%s: cancelled while the terminal was busy", command.name)
+                return op.cancelled_before_start()
+        except RuntimeError as error:
+            log.warning("%s: %s", command.name, error)
+            return op.refused(BUSY_CODE)
+        return self._send_command(command, op)
 
     def _send_abort(self) -> bool:
         log.info("asking the terminal to abort the sale")
