@@ -135,11 +135,18 @@ class Open311Client:
         return self._http.get(path, **params)
 
     def services(self, *, locale: str | None = None) -> ServiceList:
-        return parse_services(self._get("/services.json", **_locale(locale)))
+        return parse_services(self.services_document(locale=locale))
+
+    def services_document(self, *, locale: str | None = None):
+        """The city's answer as it came, to keep offline; parse_services reads it."""
+        return self._get("/services.json", **_locale(locale))
 
     def service_definition(self, code: str, *, locale: str | None = None) -> ServiceDefinition:
-        document = self._get(f"/services/{_path_part(code)}.json", **_locale(locale))
-        return parse_service_definition(document, code)
+        return parse_service_definition(self.service_definition_document(code, locale=locale), code)
+
+    def service_definition_document(self, code: str, *, locale: str | None = None):
+        """The city's answer as it came, to keep offline; parse_service_definition reads it."""
+        return self._get(f"/services/{_path_part(code)}.json", **_locale(locale))
 
     def request(self, service_request_id: str, *, locale: str | None = None) -> ServiceRequest:
         path = f"/requests/{_path_part(service_request_id)}.json"

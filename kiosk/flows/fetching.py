@@ -36,31 +36,36 @@ def fetch_kept(
     parse: Callable[[Any], Any] | None = None,
     what: str = "public content",
     copy_first: bool = False,
+    current: Callable[[], bool] | None = None,
 ) -> None:
     """Run ``fetch`` off the UI thread; ``done`` gets its answer (then kept under
     ``cache_key``), or else the copy kept before, or else nothing and the error.
 
-    ``parse`` makes the value from a document, fetched or kept; its PortalError makes
-    the answer a bad one. ``what`` names it in the log: never anything personal.
-    ``copy_first``: the kept copy goes to ``done`` at once and the portal's answer
-    follows; a failure then gets to ``done`` only when there was no copy.
+    ``parse`` makes the value from a document, fetched (on the worker thread, with
+    the fetch) or kept; its PortalError makes the answer a bad one. ``what`` names it
+    in the log: never anything personal. ``copy_first``: the kept copy goes to
+    ``done`` at once and the portal's answer follows; a failure then gets to ``done``
+    only when there was no copy. ``current``: False once the answer is no longer
+    wanted (the visit ended); it is then dropped, neither kept nor logged.
     """
     cache = model.cache if cache_key else None
     shown = _copy(cache, cache_key, parse, what) if copy_first else None
     if shown is not None:
         done(shown)
 
-    def arrived(document, error: Exception | None) -> None:
+    def fetch_and_parse() -> tuple[Any, Any]:
+        document = fetch()
+        return document, (parse(document) if parse else document)
+
+    def arrived(fetched: tuple[Any, Any] | None, error: Exception | None) -> None:
+        if current is not None and not current():
+            return
         if error is None:
-            try:
-                value = parse(document) if parse else document
-            except PortalError as bad:
-                error = bad
-            else:
-                if cache is not None:
-                    cache.keep(cache_key, document)
-                done(Fetched(value))
-                return
+            document, value = fetched
+            if cache is not None:
+                cache.keep(cache_key, document)
+            done(Fetched(value))
+            return
         if isinstance(error, PortalError):
             log.warning("could not load %s: %s", what, error)
         else:
@@ -75,7 +80,7 @@ def fetch_kept(
     if model.portal is None:
         arrived(None, PortalUnavailable("no portal configured"))
         return
-    model._background(fetch, arrived)
+    model._background(fetch_and_parse, arrived)
 
 
 def _may_use_copy(error: Exception) -> bool:

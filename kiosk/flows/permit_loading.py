@@ -92,8 +92,6 @@ class PermitLoading:
         visit = self._visit
 
         def done(fetched: Fetched) -> None:
-            if visit != self._visit:
-                return
             if fetched.value is None:
                 failed()
             else:
@@ -101,4 +99,5 @@ class PermitLoading:
 
         # The name only: a resident's key holds the hash of their card.
         what = "permit " + cache_key.split(".")[1]
-        fetch_kept(self.model, cache_key, fetch, done, parse=parse, what=what)
+        fetch_kept(self.model, cache_key, fetch, done, parse=parse, what=what,
+                   current=lambda: visit == self._visit)  # fmt: skip

@@ -29,7 +29,7 @@ class ReportLoading:
             self.services_state = "loading"
         self._fetch(
             f"open311.services.{language}",
-            lambda: self.client.services(locale=language).document,
+            lambda: self.client.services_document(locale=language),
             parse_services,
             lambda found: self._services_arrived(language, found),
             self._services_failed,
@@ -56,7 +56,7 @@ class ReportLoading:
             self.definition_state = "loading"
         self._fetch(
             f"open311.definition.{code}.{language}",
-            lambda: self.client.service_definition(code, locale=language).document,
+            lambda: self.client.service_definition_document(code, locale=language),
             lambda document: parse_service_definition(document, code),
             lambda found: self._definition_arrived(code, language, found),
             lambda: self._definition_failed(code),
@@ -80,15 +80,13 @@ class ReportLoading:
         visit = self._visit
 
         def done(fetched: Fetched) -> None:
-            if visit != self._visit:
-                return
             if fetched.value is None:
                 failed()
             else:
                 arrived(fetched.value)
 
         fetch_kept(self.model, cache_key, fetch, done, parse=parse, what=cache_key,
-                   copy_first=True)  # fmt: skip
+                   copy_first=True, current=lambda: visit == self._visit)  # fmt: skip
 
     def _model_changed(self, topic: str) -> None:
         # New language: the city's texts in it, for what is on screen.

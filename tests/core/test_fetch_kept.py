@@ -80,3 +80,14 @@ def test_copy_first_shows_the_copy_then_the_portals_answer_or_only_the_copy(kios
     fail_next(portal, NEWS, 503)
     [failed] = fetched(kiosk, "copy_first.never_kept", news, copy_first=True)
     assert failed.value is None and isinstance(failed.error, PortalUnavailable)
+
+
+def test_an_answer_no_longer_wanted_is_dropped_and_never_kept(kiosk):
+    # A visit that ended while its answer was on the way: a resident's list must not
+    # be written to the cache after their visit.
+    answers = fetched(kiosk, "late.news", kiosk.model.portal.news, current=lambda: False)
+
+    assert answers == []
+    assert kiosk.model.cache.get("late.news") is None
+    [kept] = fetched(kiosk, "late.news", kiosk.model.portal.news, current=lambda: True)
+    assert kept.value and kiosk.model.cache.get("late.news") is not None
