@@ -25,7 +25,7 @@ class ToggleBarButton(Button):
 
 
 class ListChoiceButton(KioskButton):
-    """One choice in a scrolled list: a bold title over a smaller detail."""
+    """One choice in a scrolled list (a service, a form, an address, a search result)."""
 
 
 class KioskTextInput(TextInput):
