@@ -289,7 +289,7 @@ class ZvtTerminal(PaymentTerminalDriver):
                 # Still finishing something, such as the sale of a kiosk that died
                 # (a kiosk restarting): registering is harmless to repeat.
                 log.info("registration: the terminal says please wait")
-                time.sleep(self.settings.timeouts.poll_s * 4)
+                self._pause_before_asking_again()
             completion = self._await_end()
         except (LinkError, TerminalSilent, ApduError) as error:
             self._drop_link()
@@ -344,7 +344,7 @@ class ZvtTerminal(PaymentTerminalDriver):
                 self._drop_link()
                 if time.monotonic() > deadline:
                     raise RuntimeError("the terminal does not answer") from None
-                time.sleep(self.settings.timeouts.poll_s * 4)
+                self._pause_before_asking_again()
                 try:
                     self._open()
                 except RuntimeError:
@@ -358,7 +358,10 @@ class ZvtTerminal(PaymentTerminalDriver):
                 continue
             if time.monotonic() > deadline:
                 raise RuntimeError("the terminal stayed busy")
-            time.sleep(self.settings.timeouts.poll_s * 4)
+            self._pause_before_asking_again()
+
+    def _pause_before_asking_again(self) -> None:
+        time.sleep(self.settings.timeouts.poll_s * 4)
 
     def _run(self, command: Apdu, op: _Operation, *, cancellable: bool = True) -> PaymentResult:
         """Send ``command`` and follow the terminal until it completes."""
