@@ -112,17 +112,27 @@ def child(config: dict) -> int:
         ZvtSettings(
             port=config["port"],
             timeouts=LinkTimeouts(ack_timeout_s=0.5),
-            reply_timeout_s=1.0,
+            # The product's default. Shorter, a command could give up while the
+            # simulator still retries a frame to the killed kiosk (3 tries of 1 s), and
+            # its late answer would then be read as the answer to the next command.
+            reply_timeout_s=5.0,
             status_timeout_s=2.0,
             idle_wait_s=10.0,
         )
     )
     # The terminal may still be finishing the sale of the kiosk that was killed (it
-    # goes on without the kiosk's confirmations): the driver itself waits for it.
-    try:
-        terminal.start()
-    except RuntimeError as error:
-        say("terminal_unavailable", str(error).replace(" ", "_"))
+    # goes on without the kiosk's confirmations): the driver itself waits for that.
+    # A start that fails anyway (a reply later than this rig's short timeouts, on a
+    # loaded machine) is tried again, as drivers/manager.py's detection loop does.
+    for attempt in range(1, 11):
+        try:
+            terminal.start()
+            break
+        except RuntimeError as error:
+            say("start_retry", attempt, str(error).replace(" ", "_"))
+            time.sleep(0.1)
+    else:
+        say("terminal_unavailable")
         return 3
 
     client = KillingPortal(config["url"], config["token"], read_timeout_s=5.0, retries=0)
@@ -218,6 +228,7 @@ class SoakResult:
     kills: collections.Counter = field(default_factory=collections.Counter)
     recovered: collections.Counter = field(default_factory=collections.Counter)
     reconciled: collections.Counter = field(default_factory=collections.Counter)
+    start_retries: int = 0  # starts the detection loop would have tried again
     # Seconds each run took, by the kill point of the run before it (None: first).
     seconds_after: dict[str | None, list[float]] = field(
         default_factory=lambda: collections.defaultdict(list)
@@ -417,6 +428,8 @@ def run_payment_soak(
                 result.recovered[words[2]] += 1
             elif words[0] == "reconciled":
                 result.reconciled.update(json.loads(" ".join(words[1:])))
+            elif words[0] == "start_retry":
+                result.start_retries += 1
     result.elapsed_s = time.monotonic() - started
     return result
 

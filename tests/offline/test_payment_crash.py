@@ -62,6 +62,7 @@ def test_killing_the_kiosk_mid_sale_never_loses_doubles_or_strands_a_charge(port
         "kills": dict(result.kills),
         "recovered": dict(result.recovered),
         "reconciled": dict(result.reconciled),
+        "start_retries": result.start_retries,
         "bills_sold": len(sales),
         "contested_bills": len(contested),
         "ledger_sales": len(books.ledger_sales),
